@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+// tuned — hyperparameter auto-tuning and meta-learning daemon.
+// Module layout and the reasons for it: docs/ARCHITECTURE.md.
+import PackageDescription
+
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "tuned",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tuned", targets: ["tuned"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C enters here and nowhere else: GSL, with OpenBLAS as its CBLAS.
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        .target(name: "TunedMath", dependencies: ["CGSL"]),
+        .target(name: "TunedOptim", dependencies: ["TunedMath"]),
+        .target(name: "TunedWorkloads", dependencies: ["TunedMath", "TunedOptim"]),
+        .target(name: "TunedBench", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
+        .executableTarget(
+            name: "tuned",
+            dependencies: [
+                "TunedOptim", "TunedWorkloads", "TunedBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TunedMathTests", dependencies: ["TunedMath"]),
+        .testTarget(
+            name: "TunedOptimTests", dependencies: ["TunedOptim"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TunedWorkloadsTests", dependencies: ["TunedWorkloads"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,48 @@
+/// An optimizer over a fixed list of parameter tensors.
+///
+/// An optimizer is created for the shapes of the tensors it will update (so that it can
+/// reject, say, a vector given to Muon before training starts) and then called once per
+/// step. Its state — moments, step count, learning rate — is exposed as a `StateDict`
+/// that restores bit for bit: training resumed from a checkpoint equals uninterrupted
+/// training exactly.
+public protocol Optimizer<Scalar>: Sendable {
+    associatedtype Scalar: TunedScalar
+
+    /// The name this optimizer is registered under (`"adamw"`, `"muon"`, …).
+    var name: String { get }
+
+    /// The learning rate the next step uses. Schedules and hypergradient descent set it.
+    var learningRate: Double { get set }
+
+    /// Completed steps (t of the next step is `stepCount + 1`).
+    var stepCount: Int { get }
+
+    /// One update, in place. `gradients[i]` has the shape of `params[i]`, and both lists have
+    /// the shapes the optimizer was created for.
+    mutating func step(_ params: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>])
+
+    /// Bytes of optimizer state held for all parameters (moments, accumulators, buffers).
+    var stateBytes: Int { get }
+
+    /// The complete state, exactly.
+    func saveState() -> StateDict
+
+    /// Restores a state saved by an optimizer of the same kind and shapes.
+    mutating func restoreState(_ state: StateDict) throws
+}
+
+extension Optimizer {
+    /// Optimizer-state bytes per parameter element, averaged over the tensors.
+    public func stateBytesPerParameter(shapes: [[Int]]) -> Double {
+        let n = shapes.reduce(0) { $0 + $1.reduce(1, *) }
+        return n == 0 ? 0 : Double(stateBytes) / Double(n)
+    }
+}
+
+/// An error in an optimizer's configuration or restored state; the message names the
+/// hyperparameter or key and says what is wrong.
+public struct OptimizerError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,1 @@
+// Workloads: objectives with exact gradients.
