@@ -1,8 +1,59 @@
 import ArgumentParser
+import Foundation
+import TunedBench
 
 extension Tuned {
-    struct Bench: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Benchmarks (not yet wired).")
-        func run() async throws { throw ValidationError("tuned bench is not available yet") }
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure training and optimizer speed; print a table and write JSON.",
+            discussion: """
+                Groups: `mlp` (digits MLP 64→64→10, batch 64, training steps per second per optimizer), \
+                `optimizer` (one update of 1M Float parameters per optimizer, beside the time to stream \
+                the same arrays through memory), `gemm` (sgemm/dgemm GFLOP/s). Run a release build with \
+                OPENBLAS_NUM_THREADS=1, as scripts/bench.sh does; figures are best-of-5 wall time.
+                """
+        )
+
+        @Option(help: "Groups to run, comma-separated: mlp, optimizer, gemm.")
+        var groups = "mlp,optimizer,gemm"
+
+        @Option(help: "Write the results and the machine's context as JSON to this file.")
+        var json: String?
+
+        @Option(help: "Path of digits.csv for the mlp group.")
+        var digits = "datasets/digits.csv"
+
+        @Option(help: "Training steps per measurement in the mlp group.")
+        var steps = 5000
+
+        func run() throws {
+            let wanted = Set(groups.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            let unknown = wanted.subtracting(["mlp", "optimizer", "gemm"])
+            guard unknown.isEmpty else {
+                throw ValidationError("unknown group(s) \(unknown.sorted().joined(separator: ", ")); use mlp, optimizer, gemm")
+            }
+            var rows: [BenchResult] = []
+            if wanted.contains("mlp") {
+                do { rows += try MLPBench.run(csv: digits, steps: steps) } catch {
+                    throw ValidationError("mlp benchmark: \(error)")
+                }
+                print(BenchReport.table(rows.filter { $0.group.hasPrefix("mlp") }), terminator: "")
+            }
+            if wanted.contains("optimizer") {
+                let r = OptimizerBench.run()
+                rows += r
+                print(BenchReport.table(r), terminator: "")
+            }
+            if wanted.contains("gemm") {
+                let r = GemmBench.run()
+                rows += r
+                print(BenchReport.table(r), terminator: "")
+            }
+            print("\nmachine: " + BenchReport.machine().sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "  "))
+            if let json {
+                try BenchReport.json(rows).write(to: URL(fileURLWithPath: json))
+                print("wrote \(json)")
+            }
+        }
     }
 }
