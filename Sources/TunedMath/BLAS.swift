@@ -65,3 +65,27 @@ public enum BLAS {
         cblas_daxpy(Int32(count), alpha, x, 1, y, 1)
     }
 }
+
+extension BLAS {
+    // MARK: dot: xᵀy, and nrm2: ‖x‖₂ (unit stride)
+
+    @inlinable
+    public static func dot(count: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(Int32(count), x, 1, y, 1)
+    }
+
+    @inlinable
+    public static func dot(count: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+        cblas_ddot(Int32(count), x, 1, y, 1)
+    }
+
+    @inlinable
+    public static func nrm2(count: Int, x: UnsafePointer<Float>) -> Float {
+        cblas_snrm2(Int32(count), x, 1)
+    }
+
+    @inlinable
+    public static func nrm2(count: Int, x: UnsafePointer<Double>) -> Double {
+        cblas_dnrm2(Int32(count), x, 1)
+    }
+}

@@ -43,3 +43,35 @@ public enum GSL {
         }
     }
 }
+
+extension GSLError {
+    /// GSL status codes this module reports, for matching:
+    /// `catch let e as GSLError where e.status == GSLError.Code.singular`.
+    public enum Code {
+        /// `GSL_EDOM`: input outside the domain (NaN, negative weight, p ∉ [0, 1], …).
+        public static let domain = Int32(GSL_EDOM)
+        /// `GSL_EINVAL`: invalid argument (empty input, non-positive count, …).
+        public static let invalid = Int32(GSL_EINVAL)
+        /// `GSL_EBADLEN`: lengths or shapes that do not match.
+        public static let badLength = Int32(GSL_EBADLEN)
+        /// `GSL_ESING`: singular (rank-deficient) system.
+        public static let singular = Int32(GSL_ESING)
+        /// `GSL_EBADFUNC`: a user-supplied function returned a bad value (NaN, wrong length, threw).
+        public static let badFunction = Int32(GSL_EBADFUNC)
+        /// `GSL_ENOMEM`: GSL could not allocate.
+        public static let noMemory = Int32(GSL_ENOMEM)
+        /// `GSL_EUNIMPL`: a case GSL does not implement (e.g. an SVD with fewer rows than columns).
+        public static let unimplemented = Int32(GSL_EUNIMPL)
+    }
+
+    /// Input outside the domain (`GSL_EDOM`); the message should name the argument.
+    static func domain(_ message: String) -> GSLError { GSLError(status: Code.domain, message: message) }
+
+    /// Mismatched lengths (`GSL_EBADLEN`); the message should name the argument.
+    static func badLength(_ message: String) -> GSLError { GSLError(status: Code.badLength, message: message) }
+
+    /// A GSL allocation returned NULL.
+    static func noMemory(_ call: String) -> GSLError {
+        GSLError(status: Code.noMemory, message: "\(call) returned NULL (out of memory or invalid size)")
+    }
+}
