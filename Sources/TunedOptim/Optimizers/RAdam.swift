@@ -1,0 +1,106 @@
+import Foundation
+
+/// torch.optim.RAdam: Adam with the variance rectification of Liu et al. (2020).
+///
+///     g ← −g (maximize);  decoupled: θ ← θ·(1 − lr·λ)   else g ← g + λθ
+///     m ← lerp(m, g, 1−β1);  v ← β2·v + (1−β2)·g²;  m̂ = m/bc1
+///     ρ∞ = 2/(1−β2) − 1;  ρ_t = ρ∞ − 2t·β2^t/bc2
+///     ρ_t > 5: r = √[(ρ_t−4)(ρ_t−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρ_t)],  θ ← θ − m̂·lr·(√bc2/(√v + eps))·r
+///     else:    θ ← θ − m̂·lr
+///
+/// Reference: torch 2.15 `torch/optim/radam.py`, `_single_tensor_radam` (non-capturable
+/// path), in its operation order (eps is added to the raw √v). Matches the reference
+/// vectors to 1e-12 relative.
+public struct RAdam<Scalar: TunedScalar>: Optimizer {
+    public let name = "radam"
+    public var learningRate: Double
+    public let beta1: Double
+    public let beta2: Double
+    public let eps: Double
+    public let weightDecay: Double
+    public let decoupledWeightDecay: Bool
+    public let maximize: Bool
+    public private(set) var stepCount = 0
+    var expAvg: [[Scalar]]
+    var expAvgSq: [[Scalar]]
+    let counts: [Int]
+
+    public static var keywords: Set<String> {
+        ["lr", "betas", "eps", "weight_decay", "decoupled_weight_decay", "foreach", "maximize", "capturable", "differentiable"]
+    }
+
+    public init(_ hp: Hyperparameters, shapes: [[Int]]) throws {
+        try hp.checkNoUnknownKeys(Self.keywords)
+        learningRate = try hp.double("lr", default: 1e-3)
+        (beta1, beta2) = try hp.betas(default: [0.9, 0.999])
+        eps = try hp.double("eps", default: 1e-8)
+        weightDecay = try hp.double("weight_decay", default: 0)
+        decoupledWeightDecay = try hp.bool("decoupled_weight_decay", default: false)
+        maximize = try hp.bool("maximize", default: false)
+        try hp.checkFlags(["foreach", "capturable", "differentiable"])
+        try hp.require(learningRate >= 0, "lr", "must be ≥ 0, got \(learningRate)")
+        try hp.require(eps >= 0, "eps", "must be ≥ 0, got \(eps)")
+        try hp.require(weightDecay >= 0, "weight_decay", "must be ≥ 0, got \(weightDecay)")
+        counts = shapes.map { $0.reduce(1, *) }
+        expAvg = counts.map { [Scalar](repeating: 0, count: $0) }
+        expAvgSq = expAvg
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public mutating func step(_ params: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
+        stepCount += 1
+        let t = Double(stepCount)
+        let bc1 = 1 - pow(beta1, t), bc2 = 1 - pow(beta2, t)
+        let rhoInf = 2 / (1 - beta2) - 1
+        let rhoT = rhoInf - 2 * t * pow(beta2, t) / bc2
+        let rectified = rhoT > 5.0
+        let rect = rectified ? ((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)).squareRoot() : 0
+        let rectS = Scalar(rect), bc2Sqrt = Scalar(bc2.squareRoot()), bc1s = Scalar(bc1), lr = Scalar(learningRate)
+        let w1 = Scalar(1 - beta1), b2 = Scalar(beta2), oneMinusB2 = Scalar(1 - beta2), e = Scalar(eps)
+        let wd = Scalar(weightDecay), shrink = Scalar(1 - learningRate * weightDecay)
+        let coupled = weightDecay != 0 && !decoupledWeightDecay, decoupled = weightDecay != 0 && decoupledWeightDecay
+        let negate = maximize
+        for i in params.indices {
+            params[i].values.withUnsafeMutableBufferPointer { p in
+            gradients[i].values.withUnsafeBufferPointer { g in
+            expAvg[i].withUnsafeMutableBufferPointer { m in
+            expAvgSq[i].withUnsafeMutableBufferPointer { v in
+                for j in 0..<p.count {
+                    var gj = negate ? -g[j] : g[j]
+                    if decoupled { p[j] = p[j] * shrink }
+                    if coupled { gj = gj + wd * p[j] }
+                    m[j] = torchLerp(m[j], gj, w1)
+                    v[j] = v[j] * b2 + oneMinusB2 * gj * gj
+                    let mHat = m[j] / bc1s
+                    if rectified {
+                        let adaptive = bc2Sqrt / (v[j].squareRoot() + e)
+                        p[j] = p[j] - mHat * lr * adaptive * rectS
+                    } else {
+                        p[j] = p[j] - mHat * lr
+                    }
+                }
+            }}}}
+        }
+    }
+
+    public var stateBytes: Int { (expAvg + expAvgSq).reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.size }
+
+    public func saveState() -> StateDict {
+        var s = StateDict()
+        s["step"] = .int(stepCount)
+        s["lr"] = .double(learningRate)
+        for i in counts.indices {
+            s.set("exp_avg.\(i)", array: expAvg[i])
+            s.set("exp_avg_sq.\(i)", array: expAvgSq[i])
+        }
+        return s
+    }
+
+    public mutating func restoreState(_ state: StateDict) throws {
+        let step = try state.int("step"), lr = try state.double("lr")
+        let m: [[Scalar]] = try counts.indices.map { try state.array("exp_avg.\($0)", count: counts[$0]) }
+        let v: [[Scalar]] = try counts.indices.map { try state.array("exp_avg_sq.\($0)", count: counts[$0]) }
+        (stepCount, learningRate, expAvg, expAvgSq) = (step, lr, m, v)
+    }
+}
