@@ -1,0 +1,67 @@
+import TunedOptim
+
+/// Two optimizers over disjoint parameter groups, as torch's Muon is used: `matrices`
+/// updates the 2-D tensors, `others` (built from a fallback spec, e.g. AdamW) the rest.
+///
+/// `name`, `learningRate` and `stepCount` are the matrix optimizer's; the fallback keeps
+/// its own learning rate. State is saved under `matrices.` and `others.`. A step moves
+/// tensors into preallocated group arrays by `swap` (no copy, no allocation) and back.
+public struct MatrixSplitOptimizer<Scalar: TunedScalar>: Optimizer {
+    var matrices: any Optimizer<Scalar>
+    var others: any Optimizer<Scalar>
+    let matrixIndices: [Int]
+    let otherIndices: [Int]
+    var groupParams: ([Tensor<Scalar>], [Tensor<Scalar>])
+    var groupGrads: ([Tensor<Scalar>], [Tensor<Scalar>])
+
+    public init(matrices: any Optimizer<Scalar>, fallback: OptimizerSpec, shapes: [[Int]]) throws {
+        matrixIndices = shapes.indices.filter { shapes[$0].count == 2 }
+        otherIndices = shapes.indices.filter { shapes[$0].count != 2 }
+        self.matrices = matrices
+        others = try OptimizerRegistry.make(fallback, shapes: otherIndices.map { shapes[$0] }, scalar: Scalar.self)
+        let m = matrixIndices.map { Tensor<Scalar>(zeros: shapes[$0]) }, o = otherIndices.map { Tensor<Scalar>(zeros: shapes[$0]) }
+        groupParams = (m, o)
+        groupGrads = (m, o)
+    }
+
+    private static var empty: Tensor<Scalar> { Tensor(shape: [0], values: []) }
+
+    public var name: String { matrices.name }
+    public var learningRate: Double {
+        get { matrices.learningRate }
+        set { matrices.learningRate = newValue }
+    }
+    public var stepCount: Int { matrices.stepCount }
+    public var stateBytes: Int { matrices.stateBytes + others.stateBytes }
+
+    public mutating func step(_ params: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
+        for (j, i) in matrixIndices.enumerated() {
+            swap(&params[i], &groupParams.0[j])
+            groupGrads.0[j] = gradients[i]
+        }
+        for (j, i) in otherIndices.enumerated() {
+            swap(&params[i], &groupParams.1[j])
+            groupGrads.1[j] = gradients[i]
+        }
+        matrices.step(&groupParams.0, gradients: groupGrads.0)
+        others.step(&groupParams.1, gradients: groupGrads.1)
+        for (j, i) in matrixIndices.enumerated() { swap(&params[i], &groupParams.0[j]) }
+        for (j, i) in otherIndices.enumerated() { swap(&params[i], &groupParams.1[j]) }
+        // Drop the gradient references so that the caller's buffers stay uniquely referenced
+        // (else its next in-place gradient write would copy them).
+        for j in groupGrads.0.indices { groupGrads.0[j] = Self.empty }
+        for j in groupGrads.1.indices { groupGrads.1[j] = Self.empty }
+    }
+
+    public func saveState() -> StateDict {
+        var s = StateDict()
+        s.merge(matrices.saveState(), prefix: "matrices.")
+        s.merge(others.saveState(), prefix: "others.")
+        return s
+    }
+
+    public mutating func restoreState(_ state: StateDict) throws {
+        try matrices.restoreState(state.extract(prefix: "matrices."))
+        try others.restoreState(state.extract(prefix: "others."))
+    }
+}

@@ -1,0 +1,46 @@
+import TunedOptim
+
+extension Trainer {
+    /// The trainer's complete state: resuming from it equals never having stopped.
+    public func checkpoint() -> Checkpoint<Scalar> {
+        var t = StateDict()
+        t["loss_sum"] = .double(lossSum)
+        t["loss_count"] = .int(lossCount)
+        t["diverged"] = .int(diverged ? 1 : 0)
+        return Checkpoint(
+            identity: workload.identity(seed: seed), step: step, parameters: parameters,
+            optimizerName: optimizer.name, optimizerState: optimizer.saveState(), trainerState: t)
+    }
+
+    /// Restores a checkpoint written by a trainer of the same workload (kind, configuration
+    /// and seed), optimizer and parameter shapes; the error names what differs.
+    public mutating func restore(_ c: Checkpoint<Scalar>) throws {
+        let mine = workload.identity(seed: seed)
+        guard c.identity == mine else {
+            throw WorkloadError("checkpoint belongs to workload \(c.identity), this run is \(mine); resume with the task, configuration and seed that wrote it")
+        }
+        guard c.optimizerName == optimizer.name else {
+            throw WorkloadError("checkpoint was written with optimizer '\(c.optimizerName)', this run uses '\(optimizer.name)'")
+        }
+        let shapes = workload.parameterShapes
+        guard c.parameters.map(\.shape) == shapes else {
+            throw WorkloadError("checkpoint parameter shapes \(c.parameters.map(\.shape)) differ from the workload's \(shapes)")
+        }
+        var restored = optimizer
+        do {
+            try restored.restoreState(c.optimizerState)
+        } catch {
+            throw WorkloadError("checkpoint optimizer state does not fit '\(optimizer.name)': \(error)")
+        }
+        do {
+            lossSum = try c.trainerState.double("loss_sum")
+            lossCount = try c.trainerState.int("loss_count")
+            diverged = try c.trainerState.int("diverged") != 0
+        } catch {
+            throw WorkloadError("checkpoint trainer state: \(error)")
+        }
+        optimizer = restored
+        parameters = c.parameters
+        step = c.step
+    }
+}

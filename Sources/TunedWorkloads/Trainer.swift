@@ -1,0 +1,146 @@
+import TunedOptim
+
+/// One metrics row of a training run.
+public struct TrainingRecord: Sendable, Equatable, Codable {
+    /// Completed optimizer steps when recorded.
+    public var step: Int
+    /// Mean of the minibatch losses of the steps since the previous record.
+    public var trainLoss: Double
+    public var validationLoss: Double
+    public var validationAccuracy: Double?
+    /// The learning rate the optimizer holds after the step.
+    public var learningRate: Double
+
+    public init(step: Int, trainLoss: Double, validationLoss: Double, validationAccuracy: Double?, learningRate: Double) {
+        self.step = step
+        self.trainLoss = trainLoss
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
+        self.learningRate = learningRate
+    }
+}
+
+/// What `Trainer.run` did.
+public struct TrainingResult: Sendable, Equatable {
+    public var records: [TrainingRecord]
+    /// Completed steps at the end of the run.
+    public var step: Int
+    /// A minibatch or validation loss was NaN or ±∞; the run stopped there.
+    public var diverged: Bool
+    /// The step whose loss was not finite (its update was not applied).
+    public var divergedAtStep: Int?
+}
+
+/// Runs a workload with an optimizer from `OptimizerRegistry`, step by step, so that
+/// `run(until: s1)` from a checkpoint at s0 equals an uninterrupted run bit for bit.
+///
+/// Step s (0-based) evaluates loss and gradient on minibatch s — or ⌊s/2⌋ for SAM, whose
+/// two `step` calls per update (ascent to w+ε̂, then the base step with ∇L(w+ε̂)) must see
+/// the same minibatch — then calls `optimizer.step`. After every `evalEvery` completed
+/// steps it records (step, mean minibatch loss since the last record, validation loss and
+/// accuracy from `evaluate`, learning rate). Records fall only on multiples of `evalEvery`,
+/// whatever the segment boundaries, so resumed runs record the same rows. A non-finite
+/// loss stops the run with `diverged`.
+///
+/// Optimizers that accept only matrices (Muon) get the 2-D parameters, and `fallback`
+/// (default torch AdamW, lr 1e-3) the others, through `MatrixSplitOptimizer`.
+public struct Trainer<W: Workload>: Sendable {
+    public typealias Scalar = W.Scalar
+    public let workload: W
+    public let seed: UInt64
+    public let batchSize: Int?
+    public let evalEvery: Int
+    public internal(set) var parameters: [Tensor<Scalar>]
+    public internal(set) var optimizer: any Optimizer<Scalar>
+    /// Completed steps.
+    public internal(set) var step = 0
+    public internal(set) var diverged = false
+    var gradients: [Tensor<Scalar>]
+    /// Σ and count of the minibatch losses since the last record (checkpointed).
+    var lossSum = 0.0
+    var lossCount = 0
+
+    /// A trainer starting at step 0 from `workload.initialParameters(seed:)`, with the
+    /// optimizer `spec` names (see `makeOptimizer`).
+    public init(
+        workload: W, optimizer spec: OptimizerSpec, seed: UInt64, batchSize: Int? = nil, evalEvery: Int = 100,
+        fallback: OptimizerSpec = OptimizerSpec(name: "adamw")
+    ) throws {
+        let optimizer = try Self.makeOptimizer(spec, shapes: workload.parameterShapes, fallback: fallback)
+        try self.init(workload: workload, optimizer: optimizer, seed: seed, batchSize: batchSize, evalEvery: evalEvery)
+    }
+
+    /// A trainer with an optimizer built elsewhere for `workload.parameterShapes`.
+    public init(
+        workload: W, optimizer: any Optimizer<Scalar>, seed: UInt64, batchSize: Int? = nil, evalEvery: Int = 100
+    ) throws {
+        guard evalEvery >= 1 else { throw WorkloadError("eval_every must be ≥ 1, got \(evalEvery)") }
+        if let b = batchSize, b < 1 { throw WorkloadError("batch_size must be ≥ 1, got \(b)") }
+        self.workload = workload
+        self.seed = seed
+        self.batchSize = batchSize
+        self.evalEvery = evalEvery
+        self.optimizer = optimizer
+        parameters = workload.initialParameters(seed: seed)
+        gradients = workload.parameterShapes.map { Tensor(zeros: $0) }
+    }
+
+    /// `OptimizerRegistry.make` for all shapes; if that fails and the optimizer accepts
+    /// the matrices alone, a `MatrixSplitOptimizer` with `fallback` for the rest.
+    public static func makeOptimizer(_ spec: OptimizerSpec, shapes: [[Int]], fallback: OptimizerSpec) throws -> any Optimizer<Scalar> {
+        do {
+            return try OptimizerRegistry.make(spec, shapes: shapes, scalar: Scalar.self)
+        } catch {
+            let matrixShapes = shapes.filter { $0.count == 2 }
+            guard !matrixShapes.isEmpty, matrixShapes.count < shapes.count,
+                  let m: any Optimizer<Scalar> = try? OptimizerRegistry.make(spec, shapes: matrixShapes, scalar: Scalar.self)
+            else { throw error }
+            return try MatrixSplitOptimizer(matrices: m, fallback: fallback, shapes: shapes)
+        }
+    }
+
+    /// Optimizer calls per minibatch: 2 for SAM, else 1.
+    public var gradientCallsPerBatch: Int { optimizer.name == "sam" ? 2 : 1 }
+
+    /// The minibatch step `s` trains on.
+    public func batchIndex(forStep s: Int) -> Int { s / gradientCallsPerBatch }
+
+    /// Trains until `step == end` (or divergence), calling `onRecord` for every record.
+    @discardableResult
+    public mutating func run(until end: Int, onRecord: (TrainingRecord) -> Void = { _ in }) -> TrainingResult {
+        var result = TrainingResult(records: [], step: step, diverged: diverged, divergedAtStep: nil)
+        while step < end && !diverged {
+            let loss = workload.lossAndGradient(
+                parameters, batch: batchIndex(forStep: step), seed: seed, batchSize: batchSize, gradients: &gradients)
+            guard loss.isFinite else {
+                diverged = true
+                result.divergedAtStep = step
+                break
+            }
+            optimizer.step(&parameters, gradients: gradients)
+            step += 1
+            lossSum += loss
+            lossCount += 1
+            if step % evalEvery == 0 {
+                let m = workload.evaluate(parameters)
+                let record = TrainingRecord(
+                    step: step, trainLoss: lossSum / Double(lossCount), validationLoss: m.validationLoss,
+                    validationAccuracy: m.validationAccuracy, learningRate: optimizer.learningRate)
+                lossSum = 0
+                lossCount = 0
+                result.records.append(record)
+                onRecord(record)
+                if !m.validationLoss.isFinite {
+                    diverged = true
+                    result.divergedAtStep = step
+                }
+            }
+        }
+        result.step = step
+        result.diverged = diverged
+        return result
+    }
+
+    /// Sets the learning rate (schedules, hypergradient descent, PBT explore).
+    public mutating func setLearningRate(_ lr: Double) { optimizer.learningRate = lr }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import TunedOptim
+@testable import TunedWorkloads
+
+func temporaryDirectory(_ tag: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("tuned-\(tag)-\(UUID().uuidString)")
+}
+
+func sameBits<S: TunedScalar>(_ a: [Tensor<S>], _ b: [Tensor<S>]) -> Bool {
+    guard a.count == b.count else { return false }
+    for i in a.indices {
+        guard a[i].shape == b[i].shape else { return false }
+        for (x, y) in zip(a[i].values, b[i].values) {
+            guard x.sign == y.sign, x.exponentBitPattern == y.exponentBitPattern,
+                  x.significandBitPattern == y.significandBitPattern else { return false }
+        }
+    }
+    return true
+}
+
+@Suite struct CheckpointTests {
+    static let digitsSmall = try! DenseModel<Float>(dataset: DataFixture.digits, config: .mlp(hidden: [32]))
+    static let digitsSmallDouble = try! DenseModel<Double>(dataset: DataFixture.digits, config: .mlp(hidden: [32]))
+
+    /// Trains 0→200 in one go and 0→130, checkpoint to disk, fresh trainer, restore,
+    /// 130→200; parameters, optimizer state and records must agree bit for bit.
+    func resumeIsBitIdentical<S: KernelScalar>(_ model: DenseModel<S>, optimizer name: String) throws -> Bool {
+        let spec = OptimizerSpec(name: name)
+        guard var whole = try? Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 50) else { return false }
+        let all = whole.run(until: 200)
+        var first = try Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 50)
+        let before = first.run(until: 130)
+        let dir = temporaryDirectory("resume")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try first.checkpoint().write(to: dir)
+        var second = try Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 50)
+        try second.restore(Checkpoint<S>.read(from: dir))
+        #expect(second.step == 130)
+        let after = second.run(until: 200)
+        #expect(sameBits(whole.parameters, second.parameters), "\(name) \(S.self): parameters differ after resume")
+        #expect(whole.optimizer.saveState() == second.optimizer.saveState(), "\(name) \(S.self): optimizer state differs")
+        #expect(before.records + after.records == all.records, "\(name) \(S.self): records differ")
+        #expect(all.records.count == 4)
+        return true
+    }
+
+    @Test func resumeEqualsUninterruptedTrainingForEveryOptimizerInFloatAndDouble() throws {
+        var tested: [String] = []
+        for name in OptimizerRegistry.torchNames {
+            let f = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
+            let d = try resumeIsBitIdentical(Self.digitsSmallDouble, optimizer: name)
+            #expect(f == d)
+            if f { tested.append(name) }
+        }
+        print("checkpoint resume bit-identical for: \(tested.joined(separator: ", "))")
+        #expect(tested.contains("sgd"))
+    }
+
+    @Test func corruptedTruncatedOrForeignFilesAreRejected() throws {
+        var t = try Trainer(workload: Self.digitsSmall, optimizer: OptimizerSpec(name: "sgd"), seed: 1)
+        t.run(until: 3)
+        let dir = temporaryDirectory("corrupt")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try t.checkpoint().write(to: dir)
+        let file = dir.appendingPathComponent(Checkpoint<Float>.fileName)
+        let good = try Data(contentsOf: file)
+        #expect(try Checkpoint<Float>.read(from: dir) == t.checkpoint())
+
+        func message(_ bytes: Data) -> String {
+            try? bytes.write(to: file)
+            do { _ = try Checkpoint<Float>.read(from: dir); return "accepted" } catch { return "\(error)" }
+        }
+        var flipped = good
+        flipped[good.count / 2] ^= 0x10
+        let m1 = message(flipped)
+        #expect(m1.contains("corrupted") && m1.contains("checksum") && m1.contains(Checkpoint<Float>.fileName))
+        let m2 = message(good.prefix(good.count - 9))
+        #expect(m2.contains("truncated"))
+        let m3 = message(Data("hello, world, this is not a checkpoint".utf8))
+        #expect(m3.contains("not a tuned checkpoint"))
+        let m4 = (try? Checkpoint<Float>.read(from: dir.appendingPathComponent("missing"))) == nil
+        #expect(m4)
+        try good.write(to: file)
+        #expect(throws: WorkloadError.self) { try Checkpoint<Double>.read(from: dir) }  // wrong precision
+    }
+
+    @Test func writeIsAtomicAndLeavesNoTemporaryFiles() throws {
+        var t = try Trainer(workload: Self.digitsSmall, optimizer: OptimizerSpec(name: "sgd"), seed: 1)
+        let dir = temporaryDirectory("atomic")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try t.checkpoint().write(to: dir)
+        t.run(until: 5)
+        try t.checkpoint().write(to: dir)  // replaces the first
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [Checkpoint<Float>.fileName])
+        #expect(try Checkpoint<Float>.read(from: dir).step == 5)
+    }
+
+    @Test func restoringIntoAnotherWorkloadOrSeedIsRefused() throws {
+        var t = try Trainer(workload: Self.digitsSmall, optimizer: OptimizerSpec(name: "sgd"), seed: 1)
+        t.run(until: 2)
+        let c = t.checkpoint()
+        var otherSeed = try Trainer(workload: Self.digitsSmall, optimizer: OptimizerSpec(name: "sgd"), seed: 2)
+        #expect(throws: WorkloadError.self) { try otherSeed.restore(c) }
+        let wider = try DenseModel<Float>(dataset: DataFixture.digits, config: .mlp(hidden: [33]))
+        var otherModel = try Trainer(workload: wider, optimizer: OptimizerSpec(name: "sgd"), seed: 1)
+        do {
+            try otherModel.restore(c)
+            Issue.record("restore into another model was accepted")
+        } catch let e as WorkloadError {
+            #expect(e.message.contains("seed 1") && e.message.contains("mlp"))
+        }
+    }
+}
