@@ -3,7 +3,7 @@ import Testing
 @testable import TunedOptim
 
 /// Deterministic normal samples (SplitMix64 + Box–Muller), so every test is reproducible.
-struct SeededNormals {
+private struct SeededNormals {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> Double {
@@ -21,7 +21,7 @@ struct SeededNormals {
 }
 
 /// One optimizer configuration under test.
-struct ElementwiseCase: CustomStringConvertible, Sendable {
+private struct ElementwiseCase: CustomStringConvertible, Sendable {
     var name: String
     var library: OptimizerLibrary = .torch
     var hp: [String: JSONValue] = [:]
@@ -29,7 +29,7 @@ struct ElementwiseCase: CustomStringConvertible, Sendable {
     var description: String { "\(library.rawValue).\(name) \(hp.keys.sorted())" }
 }
 
-let elementwiseCases: [ElementwiseCase] = [
+private let elementwiseCases: [ElementwiseCase] = [
     .init(name: "sgd", hp: ["lr": .number(0.05), "momentum": .number(0.9), "dampening": .number(0.5)]),
     .init(name: "momentum"),
     .init(name: "nesterov", hp: ["weight_decay": .number(0.01)]),
@@ -54,7 +54,7 @@ let elementwiseCases: [ElementwiseCase] = [
 
 /// Runs `steps` steps from a seeded start on tensors of `shapes`; gradients are seeded
 /// normals with one all-zero step and one step scaled by 1e3, like the reference vectors.
-func gradientsFor<S: TunedScalar>(_ shapes: [[Int]], steps: Int, seed: UInt64, _: S.Type) -> (initial: [Tensor<S>], grads: [[Tensor<S>]]) {
+private func gradientsFor<S: TunedScalar>(_ shapes: [[Int]], steps: Int, seed: UInt64, _: S.Type) -> (initial: [Tensor<S>], grads: [[Tensor<S>]]) {
     var rng = SeededNormals(seed: seed)
     let initial = shapes.map { Tensor(shape: $0, values: rng.array($0.reduce(1, *)).map { S($0) }) }
     let grads = (0..<steps).map { k in
@@ -69,7 +69,7 @@ func gradientsFor<S: TunedScalar>(_ shapes: [[Int]], steps: Int, seed: UInt64, _
 @Suite struct ElementwiseOptimizerTests {
     static let shapes = [[5, 7], [7]]
 
-    func checkpointRoundTrip<S: TunedScalar>(_ c: ElementwiseCase, _: S.Type) throws {
+    fileprivate func checkpointRoundTrip<S: TunedScalar>(_ c: ElementwiseCase, _: S.Type) throws {
         let (initial, grads) = gradientsFor(Self.shapes, steps: 10, seed: 7, S.self)
         var straight: any Optimizer<S> = try OptimizerRegistry.make(c.spec, shapes: Self.shapes)
         var p = initial
@@ -92,7 +92,7 @@ func gradientsFor<S: TunedScalar>(_ shapes: [[Int]], steps: Int, seed: UInt64, _
     }
 
     @Test(arguments: elementwiseCases)
-    func checkpointThenResumeEqualsUninterruptedTrainingBitForBit(_ c: ElementwiseCase) throws {
+    fileprivate func checkpointThenResumeEqualsUninterruptedTrainingBitForBit(_ c: ElementwiseCase) throws {
         try checkpointRoundTrip(c, Double.self)
         try checkpointRoundTrip(c, Float.self)
     }
@@ -157,7 +157,7 @@ func gradientsFor<S: TunedScalar>(_ shapes: [[Int]], steps: Int, seed: UInt64, _
     /// A learning rate set between steps is the one the next step uses: an optimizer made
     /// with lr a and set to b steps exactly like one made with b.
     @Test(arguments: elementwiseCases.filter { $0.hp["decoupled_weight_decay"] == nil })
-    func settingTheLearningRateChangesTheNextStep(_ c: ElementwiseCase) throws {
+    fileprivate func settingTheLearningRateChangesTheNextStep(_ c: ElementwiseCase) throws {
         let key = c.library == .optax ? "learning_rate" : "lr"
         var a = c, b = c
         a.hp[key] = .number(0.3)
