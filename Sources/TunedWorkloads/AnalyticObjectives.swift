@@ -57,7 +57,8 @@ struct ObjectiveConfig {
 
     func checkKnown(_ known: Set<String>) throws {
         for key in values.keys.sorted() where key != "kind" && !known.contains(key) {
-            throw WorkloadError("\(context): unknown key '\(key)' (accepted: \(known.sorted().joined(separator: ", ")))")
+            throw WorkloadError(
+                "\(context): unknown key '\(key)' (accepted: \(known.sorted().joined(separator: ", ")))")
         }
     }
 

@@ -49,7 +49,8 @@ extension GradientNoiseScale {
         var gradients = params.map { Tensor<W.Scalar>(zeros: $0.shape) }
         switch strategy {
         case .independent:
-            _ = workload.lossAndGradient(params, batch: batch &* 2, seed: seed, batchSize: smallBatch, gradients: &gradients)
+            _ = workload.lossAndGradient(
+                params, batch: batch &* 2, seed: seed, batchSize: smallBatch, gradients: &gradients)
             let small = squaredNorm(gradients)
             _ = workload.lossAndGradient(
                 params, batch: batch &* 2 &+ 1, seed: seed, batchSize: bigBatch, gradients: &gradients)
@@ -59,8 +60,8 @@ extension GradientNoiseScale {
         case .nested:
             guard bigBatch % smallBatch == 0 else {
                 throw WorkloadError(
-                    "gradient noise scale: 'big_batch' (\(bigBatch)) must be a multiple of 'small_batch' (\(smallBatch)) for nested measurements"
-                )
+                    "gradient noise scale: 'big_batch' (\(bigBatch)) must be a multiple of 'small_batch' "
+                        + "(\(smallBatch)) for nested measurements")
             }
             let k = bigBatch / smallBatch
             var sum = [Double](repeating: 0, count: gradients.reduce(0) { $0 + $1.count })

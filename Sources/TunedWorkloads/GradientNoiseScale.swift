@@ -124,7 +124,9 @@ public struct GradientNoiseScale: Sendable, Equatable {
         let small = try state.int("small_batch"), big = try state.int("big_batch"), beta = try state.double("beta")
         try Self.check(smallBatch: small, bigBatch: big, beta: beta)
         let updates = try state.int("updates")
-        guard updates >= 0 else { throw WorkloadError("gradient noise scale state: 'updates' must be ≥ 0, got \(updates)") }
+        guard updates >= 0 else {
+            throw WorkloadError("gradient noise scale state: 'updates' must be ≥ 0, got \(updates)")
+        }
         let g2 = try state.double("ema_gradient_squared_norm"), tr = try state.double("ema_trace")
         (smallBatch, bigBatch, self.beta, self.updates) = (small, big, beta, updates)
         (averageGradientSquaredNorm, averageTrace) = (g2, tr)

@@ -38,7 +38,8 @@ public struct NoisyQuadratic<Scalar: TunedScalar>: Workload {
         let h = curvatures ?? (1...dimension).map { 1 / Double($0) }
         try ObjectiveCheck.require(
             h.count == dimension, kind, "curvatures", "needs \(dimension) numbers (the dimension), got \(h.count)")
-        try ObjectiveCheck.require(h.allSatisfy { $0.isFinite && $0 > 0 }, kind, "curvatures", "must all be finite and > 0")
+        try ObjectiveCheck.require(
+            h.allSatisfy { $0.isFinite && $0 > 0 }, kind, "curvatures", "must all be finite and > 0")
         let c = noise ?? h
         try ObjectiveCheck.require(c.count == dimension, kind, "noise", "needs \(dimension) numbers, got \(c.count)")
         try ObjectiveCheck.require(c.allSatisfy { $0.isFinite && $0 >= 0 }, kind, "noise", "must all be finite and ≥ 0")

@@ -5,26 +5,36 @@ import TunedOptim
 @testable import TunedWorkloads
 
 /// Loss through `lossAndGradient` (the minibatch loss for the NQM) at a `Double` point.
-private func loss(_ w: any Workload<Double>, _ x: [Double], batch: Int = 0, seed: UInt64 = 0, batchSize: Int? = nil) -> Double {
+private func loss(_ w: any Workload<Double>, _ x: [Double], batch: Int = 0, seed: UInt64 = 0, batchSize: Int? = nil)
+    -> Double
+{
     var g = [Tensor<Double>]()
-    return w.lossAndGradient([Tensor(shape: [x.count], values: x)], batch: batch, seed: seed, batchSize: batchSize, gradients: &g)
+    return w.lossAndGradient(
+        [Tensor(shape: [x.count], values: x)], batch: batch, seed: seed, batchSize: batchSize, gradients: &g)
 }
 
-private func gradient(_ w: any Workload<Double>, _ x: [Double], batch: Int = 0, seed: UInt64 = 0, batchSize: Int? = nil) -> [Double] {
+private func gradient(_ w: any Workload<Double>, _ x: [Double], batch: Int = 0, seed: UInt64 = 0, batchSize: Int? = nil)
+    -> [Double]
+{
     var g = [Tensor<Double>]()
-    _ = w.lossAndGradient([Tensor(shape: [x.count], values: x)], batch: batch, seed: seed, batchSize: batchSize, gradients: &g)
+    _ = w.lossAndGradient(
+        [Tensor(shape: [x.count], values: x)], batch: batch, seed: seed, batchSize: batchSize, gradients: &g)
     return g[0].values
 }
 
 /// Central differences (f(x + hεᵢ) − f(x − hεᵢ))/2h with h = 1e-5·max(1, |xᵢ|): truncation
 /// O(h²f‴) and rounding O(ε|f|/h) stay below 1e-8 relative for these objectives.
-private func centralDifferences(_ w: any Workload<Double>, _ x: [Double], batch: Int, seed: UInt64, batchSize: Int?) -> [Double] {
+private func centralDifferences(_ w: any Workload<Double>, _ x: [Double], batch: Int, seed: UInt64, batchSize: Int?)
+    -> [Double]
+{
     (0..<x.count).map { i in
         let h = 1e-5 * max(1, abs(x[i]))
         var up = x, down = x
         up[i] += h
         down[i] -= h
-        return (loss(w, up, batch: batch, seed: seed, batchSize: batchSize) - loss(w, down, batch: batch, seed: seed, batchSize: batchSize))
+        return
+            (loss(w, up, batch: batch, seed: seed, batchSize: batchSize)
+            - loss(w, down, batch: batch, seed: seed, batchSize: batchSize))
             / (up[i] - down[i])
     }
 }
@@ -34,13 +44,19 @@ private func workload(_ name: String) throws -> (any Workload<Double>, [[Double]
     case "rosenbrock":
         return (try Rosenbrock<Double>(), [[-1.5, 2.0], [0.3, -0.7], [1.2, 1.44], [-0.01, 3]])
     case "rosenbrock-5d":
-        return (try Rosenbrock<Double>(a: 1.5, b: 10, dimension: 5), [[-1.5, 2, -1.5, 2, -1.5], [0.1, 0.2, -0.3, 0.9, 1.7]])
+        return (
+            try Rosenbrock<Double>(a: 1.5, b: 10, dimension: 5),
+            [[-1.5, 2, -1.5, 2, -1.5], [0.1, 0.2, -0.3, 0.9, 1.7]]
+        )
     case "beale":
         return (try Beale<Double>(), [[1, 1], [-2, 0.7], [2.5, -0.4], [0.2, 1.3]])
     case "quadratic":
         return (try IllConditionedQuadratic<Double>(dimension: 6, conditionNumber: 1e3), [[1, -2, 3, 0.5, -0.25, 2]])
     case "quadratic-rotated":
-        return (try IllConditionedQuadratic<Double>(dimension: 6, conditionNumber: 1e3, rotationSeed: 7), [[1, -2, 3, 0.5, -0.25, 2]])
+        return (
+            try IllConditionedQuadratic<Double>(dimension: 6, conditionNumber: 1e3, rotationSeed: 7),
+            [[1, -2, 3, 0.5, -0.25, 2]]
+        )
     case "nqm":
         return (try NoisyQuadratic<Double>(dimension: 9, batchSize: 3), [(1...9).map { 1 / Double($0) - 0.4 }])
     default:
@@ -144,9 +160,12 @@ private func symmetricEigenvalues(_ m: [[Double]]) -> [Double] {
     return (0..<n).map { a[$0][$0] }.sorted()
 }
 
-@Test(arguments: [(5, 1e3, UInt64?.none), (8, 1e6, UInt64?(3)), (2, 10, UInt64?(42)), (1, 1, UInt64?.none), (12, 1, UInt64?(1))])
+@Test(arguments: [
+    (5, 1e3, UInt64?.none), (8, 1e6, UInt64?(3)), (2, 10, UInt64?(42)), (1, 1, UInt64?.none), (12, 1, UInt64?(1)),
+])
 func quadraticConditionNumberIsKappa(dimension: Int, kappa: Double, rotationSeed: UInt64?) throws {
-    let w = try IllConditionedQuadratic<Double>(dimension: dimension, conditionNumber: kappa, rotationSeed: rotationSeed)
+    let w = try IllConditionedQuadratic<Double>(
+        dimension: dimension, conditionNumber: kappa, rotationSeed: rotationSeed)
     // The Hessian, column j = ∇f(eⱼ) (exact: the gradient is linear).
     let hessian = (0..<dimension).map { j in gradient(w, (0..<dimension).map { $0 == j ? 1 : 0 }) }
     for i in 0..<dimension { for j in 0..<dimension { #expect(abs(hessian[i][j] - hessian[j][i]) <= 1e-13 * kappa) } }
@@ -190,9 +209,12 @@ func badConfigurationsAreErrorsNamingTheKey(kind: String, config: String, key: S
 
 @Test func factoryBuildsEachAnalyticKindAndDeclinesOthers() throws {
     for kind in AnalyticObjectives.kinds {
-        let w = try #require(try AnalyticObjectives.make(kind: kind, config: ["kind": .string(kind), "dimension": .number(4)].filter {
-            kind != "beale" || $0.key == "kind"
-        }, scalar: Float.self))
+        let w = try #require(
+            try AnalyticObjectives.make(
+                kind: kind,
+                config: ["kind": .string(kind), "dimension": .number(4)].filter {
+                    kind != "beale" || $0.key == "kind"
+                }, scalar: Float.self))
         #expect(w.kind == kind)
         #expect(w.features.taskType == "optimization")
         #expect(w.features.parameterCount == w.parameterShapes.reduce(0) { $0 + $1.reduce(1, *) })
