@@ -13,6 +13,8 @@ public struct SGD<Scalar: TunedScalar>: Optimizer {
     public let dampening: Double
     public let weightDecay: Double
     public let nesterov: Bool
+    /// torch's `maximize`: step along +g (the gradient is negated first).
+    public let maximize: Bool
     public private(set) var stepCount = 0
     /// Momentum buffers, allocated only when momentum ≠ 0.
     var buffers: [[Scalar]]
@@ -27,6 +29,7 @@ public struct SGD<Scalar: TunedScalar>: Optimizer {
         dampening = try hp.double("dampening", default: 0)
         weightDecay = try hp.double("weight_decay", default: 0)
         nesterov = try hp.bool("nesterov", default: false)
+        maximize = try hp.bool("maximize", default: false)
         try hp.require(learningRate >= 0, "lr", "must be ≥ 0, got \(learningRate)")
         try hp.require(momentum >= 0, "momentum", "must be ≥ 0, got \(momentum)")
         try hp.require(weightDecay >= 0, "weight_decay", "must be ≥ 0, got \(weightDecay)")
@@ -42,19 +45,20 @@ public struct SGD<Scalar: TunedScalar>: Optimizer {
         stepCount += 1
         let lr = Scalar(learningRate), wd = Scalar(weightDecay), mu = Scalar(momentum)
         let damp = Scalar(1 - dampening)
+        let sign: Scalar = maximize ? -1 : 1
         for i in params.indices {
             params[i].values.withUnsafeMutableBufferPointer { p in
                 gradients[i].values.withUnsafeBufferPointer { g in
                     if momentum == 0 {
                         for j in 0..<p.count {
-                            let gj = wd != 0 ? g[j] + wd * p[j] : g[j]
+                            let gj = wd != 0 ? sign * g[j] + wd * p[j] : sign * g[j]
                             p[j] -= lr * gj
                         }
                         return
                     }
                     buffers[i].withUnsafeMutableBufferPointer { b in
                         for j in 0..<p.count {
-                            let gj = wd != 0 ? g[j] + wd * p[j] : g[j]
+                            let gj = wd != 0 ? sign * g[j] + wd * p[j] : sign * g[j]
                             b[j] = first ? gj : mu * b[j] + damp * gj
                             let d = nesterov ? gj + mu * b[j] : b[j]
                             p[j] -= lr * d
