@@ -21,8 +21,9 @@ extension Float: BLASScalar {
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        BLAS.gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                  beta: beta, c: c, ldc: ldc)
+        BLAS.gemm(
+            transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+            beta: beta, c: c, ldc: ldc)
     }
     @inlinable public static func _gemv(
         _ trans: BLAS.Transpose, rows: Int, cols: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -30,7 +31,9 @@ extension Float: BLASScalar {
     ) {
         BLAS.gemv(trans, rows: rows, cols: cols, alpha: alpha, a: a, lda: lda, x: x, beta: beta, y: y)
     }
-    @inlinable public static func _axpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    @inlinable public static func _axpy(
+        count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    ) {
         BLAS.axpy(count: count, alpha: alpha, x: x, y: y)
     }
     @inlinable public static func _dot(count: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
@@ -45,8 +48,9 @@ extension Double: BLASScalar {
         alpha: Double, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        BLAS.gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                  beta: beta, c: c, ldc: ldc)
+        BLAS.gemm(
+            transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+            beta: beta, c: c, ldc: ldc)
     }
     @inlinable public static func _gemv(
         _ trans: BLAS.Transpose, rows: Int, cols: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
@@ -54,13 +58,17 @@ extension Double: BLASScalar {
     ) {
         BLAS.gemv(trans, rows: rows, cols: cols, alpha: alpha, a: a, lda: lda, x: x, beta: beta, y: y)
     }
-    @inlinable public static func _axpy(count: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+    @inlinable public static func _axpy(
+        count: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>
+    ) {
         BLAS.axpy(count: count, alpha: alpha, x: x, y: y)
     }
     @inlinable public static func _dot(count: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
         BLAS.dot(count: count, x: x, y: y)
     }
-    @inlinable public static func _nrm2(count: Int, x: UnsafePointer<Double>) -> Double { BLAS.nrm2(count: count, x: x) }
+    @inlinable public static func _nrm2(count: Int, x: UnsafePointer<Double>) -> Double {
+        BLAS.nrm2(count: count, x: x)
+    }
 }
 
 /// Array forms: shapes are checked (throwing `GSLError` with status `GSL_EBADLEN` and a
@@ -86,9 +94,10 @@ extension BLAS {
         a.elements.withUnsafeBufferPointer { ap in
             b.elements.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableStorage { cp in
-                    S._gemm(transA, transB, m: m, n: n, k: k, alpha: alpha,
-                            a: ap.baseAddress!, lda: a.columns, b: bp.baseAddress!, ldb: b.columns,
-                            beta: beta, c: cp.baseAddress!, ldc: n)
+                    S._gemm(
+                        transA, transB, m: m, n: n, k: k, alpha: alpha,
+                        a: ap.baseAddress!, lda: a.columns, b: bp.baseAddress!, ldb: b.columns,
+                        beta: beta, c: cp.baseAddress!, ldc: n)
                 }
             }
         }
@@ -115,8 +124,9 @@ extension BLAS {
         a.elements.withUnsafeBufferPointer { ap in
             x.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in
-                    S._gemv(trans, rows: a.rows, cols: a.columns, alpha: alpha, a: ap.baseAddress!, lda: a.columns,
-                            x: xp.baseAddress!, beta: beta, y: yp.baseAddress!)
+                    S._gemv(
+                        trans, rows: a.rows, cols: a.columns, alpha: alpha, a: ap.baseAddress!, lda: a.columns,
+                        x: xp.baseAddress!, beta: beta, y: yp.baseAddress!)
                 }
             }
         }

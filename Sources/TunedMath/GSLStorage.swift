@@ -8,7 +8,9 @@ final class GSLVector {
     /// A zeroed vector of `count` ≥ 1 elements.
     init(count: Int) throws {
         GSL.configure()
-        guard count > 0, let p = gsl_vector_calloc(count) else { throw GSLError.noMemory("gsl_vector_calloc(\(count))") }
+        guard count > 0, let p = gsl_vector_calloc(count) else {
+            throw GSLError.noMemory("gsl_vector_calloc(\(count))")
+        }
         pointer = p
     }
 

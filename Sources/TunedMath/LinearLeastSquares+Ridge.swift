@@ -38,8 +38,9 @@ extension LinearLeastSquares {
         // gcv_init fills a grid of its own choosing into regGrid (unused here), U^T y into uty.
         let regGrid = try GSLVector(count: candidates.count), uty = try GSLVector(count: problem.p)
         var delta0 = 0.0
-        try GSL.check(gsl_multifit_linear_gcv_init(b.pointer, regGrid.pointer, uty.pointer, &delta0, work),
-                      "y: gsl_multifit_linear_gcv_init")
+        try GSL.check(
+            gsl_multifit_linear_gcv_init(b.pointer, regGrid.pointer, uty.pointer, &delta0, work),
+            "y: gsl_multifit_linear_gcv_init")
         let scores = candidates.map { gsl_multifit_linear_gcv_calc($0, uty.pointer, delta0, work) }
         if let i = scores.firstIndex(where: { !$0.isFinite }) {
             throw GSLError.domain("candidates[\(i)]: GCV score at λ = \(candidates[i]) is \(scores[i])")
@@ -62,14 +63,16 @@ extension LinearLeastSquares {
         for (i, lambda) in candidates.enumerated() {
             let score = try validationLoss(problem.ridge(lambda))
             guard score.isFinite else {
-                throw GSLError.domain("validationLoss returned \(score) for candidates[\(i)] = \(lambda); it must be finite")
+                throw GSLError.domain(
+                    "validationLoss returned \(score) for candidates[\(i)] = \(lambda); it must be finite")
             }
             scores.append(score)
         }
         return try choose(problem, candidates, scores)
     }
 
-    private static func choose(_ problem: Problem, _ candidates: [Double], _ scores: [Double]) throws -> RidgeSelection {
+    private static func choose(_ problem: Problem, _ candidates: [Double], _ scores: [Double]) throws -> RidgeSelection
+    {
         var best = 0
         for i in scores.indices where scores[i] < scores[best] { best = i }
         return RidgeSelection(

@@ -55,7 +55,9 @@ public enum LinearLeastSquares {
     ) throws -> Fit {
         let problem = try Problem(X: X, y: y, weights: weights)
         if let lambda {
-            guard lambda.isFinite, lambda >= 0 else { throw GSLError.domain("ridge: λ = \(lambda); must be finite and ≥ 0") }
+            guard lambda.isFinite, lambda >= 0 else {
+                throw GSLError.domain("ridge: λ = \(lambda); must be finite and ≥ 0")
+            }
             return try problem.ridge(lambda)
         }
         return try problem.ordinary()
@@ -73,7 +75,8 @@ public enum LinearLeastSquares {
 
         init(X: Matrix<Double>, y: [Double], weights: [Double]?) throws {
             if let i = X.elements.firstIndex(where: { !$0.isFinite }) {
-                throw GSLError.domain("X[\(i / X.columns), \(i % X.columns)] is \(X.elements[i]); only finite values are allowed")
+                throw GSLError.domain(
+                    "X[\(i / X.columns), \(i % X.columns)] is \(X.elements[i]); only finite values are allowed")
             }
             guard y.count == X.rows else {
                 throw GSLError.badLength("y has \(y.count) values but X has \(X.rows) rows")
@@ -102,18 +105,22 @@ public enum LinearLeastSquares {
 
         func ordinary() throws -> Fit {
             GSL.configure()
-            guard let work = gsl_multifit_linear_alloc(n, p) else { throw GSLError.noMemory("gsl_multifit_linear_alloc") }
+            guard let work = gsl_multifit_linear_alloc(n, p) else {
+                throw GSLError.noMemory("gsl_multifit_linear_alloc")
+            }
             defer { gsl_multifit_linear_free(work) }
             let gx = try GSLMatrix(X), gy = try GSLVector(y)
             let c = try GSLVector(count: p), cov = try GSLMatrix(rows: p, columns: p)
             var chisq = 0.0
             if let weights {
                 let gw = try GSLVector(weights)
-                try GSL.check(gsl_multifit_wlinear(gx.pointer, gw.pointer, gy.pointer, c.pointer, cov.pointer, &chisq, work),
-                              "X: gsl_multifit_wlinear")
+                try GSL.check(
+                    gsl_multifit_wlinear(gx.pointer, gw.pointer, gy.pointer, c.pointer, cov.pointer, &chisq, work),
+                    "X: gsl_multifit_wlinear")
             } else {
-                try GSL.check(gsl_multifit_linear(gx.pointer, gy.pointer, c.pointer, cov.pointer, &chisq, work),
-                              "X: gsl_multifit_linear")
+                try GSL.check(
+                    gsl_multifit_linear(gx.pointer, gy.pointer, c.pointer, cov.pointer, &chisq, work),
+                    "X: gsl_multifit_linear")
             }
             let rcond = gsl_multifit_linear_rcond(work)
             try checkRank(rcond)
@@ -124,7 +131,8 @@ public enum LinearLeastSquares {
             guard rcond > singularThreshold else {
                 throw GSLError(
                     status: GSLError.Code.singular,
-                    message: "X: columns are linearly dependent\(weights == nil ? "" : " on the positively weighted rows") "
+                    message:
+                        "X: columns are linearly dependent\(weights == nil ? "" : " on the positively weighted rows") "
                         + "(reciprocal condition number \(rcond)); drop a column or use ridge: λ > 0")
             }
         }
@@ -149,7 +157,9 @@ public enum LinearLeastSquares {
         /// SVD of the standard-form matrix in `work`; returns the standard-form system.
         func decompose(_ work: UnsafeMutablePointer<gsl_multifit_linear_workspace>) throws -> (GSLMatrix, GSLVector) {
             let (a, b) = try standardForm()
-            try GSL.check(gsl_multifit_linear_svd(a.pointer, work), "X (\(observations)×\(p) after weighting): gsl_multifit_linear_svd")
+            try GSL.check(
+                gsl_multifit_linear_svd(a.pointer, work),
+                "X (\(observations)×\(p) after weighting): gsl_multifit_linear_svd")
             return (a, b)
         }
 
@@ -164,8 +174,9 @@ public enum LinearLeastSquares {
             if lambda == 0 { try checkRank(rcond) }
             let c = try GSLVector(count: p)
             var rnorm = 0.0, snorm = 0.0
-            try GSL.check(gsl_multifit_linear_solve(lambda, a.pointer, b.pointer, c.pointer, &rnorm, &snorm, work),
-                          "ridge: gsl_multifit_linear_solve(λ = \(lambda))")
+            try GSL.check(
+                gsl_multifit_linear_solve(lambda, a.pointer, b.pointer, c.pointer, &rnorm, &snorm, work),
+                "ridge: gsl_multifit_linear_solve(λ = \(lambda))")
             let chisq = rnorm * rnorm
             // After gsl_multifit_linear_svd, work->Q holds V and work->S the singular values
             // (GSL multifit/multilinear.c, multifit_linear_svd, "Notes").
@@ -186,12 +197,15 @@ public enum LinearLeastSquares {
                     cov[j * p + i] = scale * acc
                 }
             }
-            return try result(coefficients: c.array, covariance: Matrix(unchecked: p, p, cov), chiSquared: chisq,
-                              lambda: lambda, rcond: rcond)
+            return try result(
+                coefficients: c.array, covariance: Matrix(unchecked: p, p, cov), chiSquared: chisq,
+                lambda: lambda, rcond: rcond)
         }
 
-        func result(coefficients: [Double], covariance: Matrix<Double>, chiSquared: Double, lambda: Double,
-                    rcond: Double) throws -> Fit {
+        func result(
+            coefficients: [Double], covariance: Matrix<Double>, chiSquared: Double, lambda: Double,
+            rcond: Double
+        ) throws -> Fit {
             var residuals = y
             try BLAS.gemv(X, coefficients, alpha: -1, beta: 1, into: &residuals)
             let rss = residuals.reduce(0) { $0 + $1 * $1 }

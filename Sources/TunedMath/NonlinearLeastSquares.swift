@@ -25,7 +25,8 @@ public enum NonlinearLeastSquares {
         public var maxIterations: Int = 200
         /// Step tolerance: converged when |δθⱼ| ≤ xtol·(|θⱼ| + xtol) for all j.
         public var xtol: Double = 1e-8
-        /// Gradient tolerance: converged when maxⱼ |gⱼ|·max(|θⱼ|, 1) ≤ gtol·max(χ²/2, 1)… (GSL's scaled test).
+        /// Gradient tolerance: converged when maxⱼ |gⱼ|·max(|θⱼ|, 1) / max(χ²/2, 1) ≤ gtol,
+        /// g = JᵀWf (GSL's scaled gradient test).
         public var gtol: Double = 1e-8
         /// Residual-change tolerance (0 disables it, as in GSL's example).
         public var ftol: Double = 0

@@ -10,7 +10,10 @@ final class NonlinearModel {
     /// The first error raised inside a callback; GSL only sees `GSL_EBADFUNC`.
     var failure: (any Error)?
 
-    init(residuals: @escaping ([Double]) throws -> [Double], jacobian: (([Double]) throws -> Matrix<Double>)?, n: Int, p: Int) {
+    init(
+        residuals: @escaping ([Double]) throws -> [Double], jacobian: (([Double]) throws -> Matrix<Double>)?, n: Int,
+        p: Int
+    ) {
         self.residuals = residuals
         self.jacobian = jacobian
         self.n = n
@@ -29,8 +32,9 @@ final class NonlinearModel {
             let theta = Self.read(x)
             let f = try residuals(theta)
             guard f.count == n else {
-                throw GSLError(status: GSLError.Code.badFunction,
-                               message: "residuals returned \(f.count) values at θ = \(theta), \(n) expected")
+                throw GSLError(
+                    status: GSLError.Code.badFunction,
+                    message: "residuals returned \(f.count) values at θ = \(theta), \(n) expected")
             }
             if let i = f.firstIndex(where: { !$0.isFinite }) {
                 throw GSLError(status: GSLError.Code.badFunction, message: "residuals[\(i)] is \(f[i]) at θ = \(theta)")
@@ -51,12 +55,14 @@ final class NonlinearModel {
             let theta = Self.read(x)
             let j = try jacobian(theta)
             guard j.rows == n, j.columns == p else {
-                throw GSLError(status: GSLError.Code.badFunction,
-                               message: "jacobian returned a \(j.rows)×\(j.columns) matrix, \(n)×\(p) expected")
+                throw GSLError(
+                    status: GSLError.Code.badFunction,
+                    message: "jacobian returned a \(j.rows)×\(j.columns) matrix, \(n)×\(p) expected")
             }
             if let i = j.elements.firstIndex(where: { !$0.isFinite }) {
-                throw GSLError(status: GSLError.Code.badFunction,
-                               message: "jacobian[\(i / p), \(i % p)] is \(j.elements[i]) at θ = \(theta)")
+                throw GSLError(
+                    status: GSLError.Code.badFunction,
+                    message: "jacobian[\(i / p), \(i % p)] is \(j.elements[i]) at θ = \(theta)")
             }
             let o = out.pointee
             for r in 0..<n {
@@ -71,7 +77,9 @@ final class NonlinearModel {
 
     /// Runs the trust-region iteration (the loop of `gsl_multifit_nlinear_driver`, written out
     /// so that a failing callback stops it at once).
-    func solve(initial: [Double], weights: [Double]?, options: NonlinearLeastSquares.Options) throws
+    func solve(
+        initial: [Double], weights: [Double]?, options: NonlinearLeastSquares.Options
+    ) throws
         -> NonlinearLeastSquares.Result
     {
         GSL.configure()
@@ -87,20 +95,22 @@ final class NonlinearModel {
             throw GSLError(
                 status: n < p ? GSLError.Code.invalid : GSLError.Code.noMemory,
                 message: "residuals: gsl_multifit_nlinear_alloc(n: \(n), p: \(p)) failed"
-                    + (n < p ? "; residuals returned \(n) values for \(p) parameters, at least \(p) are needed" : ""))
+                    + (n < p ? "; only \(n) residual(s) for \(p) parameters, at least \(p) are needed" : ""))
         }
         defer { gsl_multifit_nlinear_free(w) }
 
-        let f: @convention(c) (UnsafePointer<gsl_vector>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<gsl_vector>?)
-            -> Int32 = { x, context, out in
-                guard let x, let context, let out else { return GSLError.Code.badFunction }
-                return Unmanaged<NonlinearModel>.fromOpaque(context).takeUnretainedValue().evaluate(x, out)
-            }
-        let df: @convention(c) (UnsafePointer<gsl_vector>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<gsl_matrix>?)
-            -> Int32 = { x, context, out in
-                guard let x, let context, let out else { return GSLError.Code.badFunction }
-                return Unmanaged<NonlinearModel>.fromOpaque(context).takeUnretainedValue().evaluateJacobian(x, out)
-            }
+        let f:
+            @convention(c) (UnsafePointer<gsl_vector>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<gsl_vector>?)
+                -> Int32 = { x, context, out in
+                    guard let x, let context, let out else { return GSLError.Code.badFunction }
+                    return Unmanaged<NonlinearModel>.fromOpaque(context).takeUnretainedValue().evaluate(x, out)
+                }
+        let df:
+            @convention(c) (UnsafePointer<gsl_vector>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<gsl_matrix>?)
+                -> Int32 = { x, context, out in
+                    guard let x, let context, let out else { return GSLError.Code.badFunction }
+                    return Unmanaged<NonlinearModel>.fromOpaque(context).takeUnretainedValue().evaluateJacobian(x, out)
+                }
         var fdf = gsl_multifit_nlinear_fdf(
             f: f, df: jacobian == nil ? nil : df, fvv: nil, n: n, p: p,
             params: Unmanaged.passUnretained(self).toOpaque(), nevalf: 0, nevaldf: 0, nevalfvv: 0)
@@ -151,7 +161,8 @@ final class NonlinearModel {
     }
 
     private func result(
-        _ w: UnsafeMutablePointer<gsl_multifit_nlinear_workspace>, _ fdf: UnsafeMutablePointer<gsl_multifit_nlinear_fdf>,
+        _ w: UnsafeMutablePointer<gsl_multifit_nlinear_workspace>,
+        _ fdf: UnsafeMutablePointer<gsl_multifit_nlinear_fdf>,
         iterations: Int, termination: NonlinearLeastSquares.Termination
     ) throws -> NonlinearLeastSquares.Result {
         let theta = Self.read(gsl_multifit_nlinear_position(w))
@@ -161,8 +172,9 @@ final class NonlinearModel {
         // dependent; GSL zeroes their rows/columns of the covariance, detected below.
         let epsrel = Double(Swift.max(n, p)) * Double.ulpOfOne
         let covar = try GSLMatrix(rows: p, columns: p)
-        try GSL.check(gsl_multifit_nlinear_covar(gsl_multifit_nlinear_jac(w), epsrel, covar.pointer),
-                      "jacobian: gsl_multifit_nlinear_covar")
+        try GSL.check(
+            gsl_multifit_nlinear_covar(gsl_multifit_nlinear_jac(w), epsrel, covar.pointer),
+            "jacobian: gsl_multifit_nlinear_covar")
         let unscaled = covar.matrix
         var rcond = 0.0
         try GSL.check(gsl_multifit_nlinear_rcond(&rcond, w), "gsl_multifit_nlinear_rcond")

@@ -73,7 +73,9 @@ public final class RandomSource {
     /// (`gsl_ran_gaussian_ziggurat`, Marsaglia & Tsang 2000). Needs finite mean, sd ≥ 0.
     public func normal(mean: Double = 0, standardDeviation sd: Double = 1) throws -> Double {
         guard mean.isFinite else { throw GSLError.domain("normal: mean = \(mean); must be finite") }
-        guard sd.isFinite, sd >= 0 else { throw GSLError.domain("normal: standardDeviation = \(sd); must be finite and ≥ 0") }
+        guard sd.isFinite, sd >= 0 else {
+            throw GSLError.domain("normal: standardDeviation = \(sd); must be finite and ≥ 0")
+        }
         return mean + gsl_ran_gaussian_ziggurat(rng, sd)
     }
 
@@ -186,5 +188,7 @@ public final class RandomSource {
     }
 }
 
-@available(*, unavailable, message: "RandomSource owns mutable C state; give each task its own (copy() or a derived seed)")
+@available(
+    *, unavailable, message: "RandomSource owns mutable C state; give each task its own (copy() or a derived seed)"
+)
 extension RandomSource: Sendable {}

@@ -69,7 +69,9 @@ public enum Statistics {
     public static func correlation(_ x: [Double], _ y: [Double]) throws -> Double {
         try check(x, "x", minCount: 2)
         try check(y, "y", minCount: 2)
-        guard x.count == y.count else { throw GSLError.badLength("correlation: x has \(x.count) values, y has \(y.count)") }
+        guard x.count == y.count else {
+            throw GSLError.badLength("correlation: x has \(x.count) values, y has \(y.count)")
+        }
         if x.allSatisfy({ $0 == x[0] }) { throw GSLError.domain("correlation: x is constant, r is undefined") }
         if y.allSatisfy({ $0 == y[0] }) { throw GSLError.domain("correlation: y is constant, r is undefined") }
         return gsl_stats_correlation(x, 1, y, 1, x.count)
@@ -107,10 +109,14 @@ public enum Statistics {
     // MARK: validation (shared with the fitting code)
 
     /// Throws unless `values` has at least `minCount` elements, all finite.
+    /// Also runs `GSL.configure()`, so every public entry point that validates through here
+    /// has GSL's abort handler off before its first GSL call.
     static func check(_ values: [Double], _ name: String, minCount: Int) throws {
+        GSL.configure()
         if values.count < minCount {
             throw GSLError.invalid(
-                values.isEmpty ? "\(name) is empty" : "\(name) has \(values.count) value(s), at least \(minCount) needed")
+                values.isEmpty
+                    ? "\(name) is empty" : "\(name) has \(values.count) value(s), at least \(minCount) needed")
         }
         if let i = values.firstIndex(where: { !$0.isFinite }) {
             throw GSLError.domain("\(name)[\(i)] is \(values[i]); only finite values are allowed")

@@ -80,7 +80,9 @@ private func naiveGemm(
         let b = try Matrix<Float>(rows: 2, columns: 3)
         var c = try Matrix<Float>(rows: 2, columns: 3)
         expectGSLError("op(b)", status: GSLError.Code.badLength) { try BLAS.gemm(a, b, into: &c) }
-        expectGSLError("c is 2×3", status: GSLError.Code.badLength) { try BLAS.gemm(a, b, transB: .transpose, into: &c) }
+        expectGSLError("c is 2×3", status: GSLError.Code.badLength) {
+            try BLAS.gemm(a, b, transB: .transpose, into: &c)
+        }
         var y: [Float] = [0, 0]
         expectGSLError("x has 2", status: GSLError.Code.badLength) { try BLAS.gemv(a, [1, 2], into: &y) }
         var y3: [Float] = [0, 0, 0]

@@ -16,11 +16,13 @@ import TunedMath
         expectClose(fit.chiSquared, 3.136540959040958, tol: 1e-12)
         expectClose(fit.residualSumOfSquares, 3.136540959040958, tol: 1e-12)
         expectClose(fit.rSquared ?? .nan, 0.977693197154944, tol: 1e-12)
-        expectClose(fit.covariance.elements, [
-            0.19052858695029062, -0.06606267587723653, 0.0478715042588671,
-            -0.06606267587723655, 0.03403228757312187, -0.02872290255532025,
-            0.0478715042588671, -0.02872290255532026, 0.02611172959574568,
-        ], tol: 1e-12)
+        expectClose(
+            fit.covariance.elements,
+            [
+                0.19052858695029062, -0.06606267587723653, 0.0478715042588671,
+                -0.06606267587723655, 0.03403228757312187, -0.02872290255532025,
+                0.0478715042588671, -0.02872290255532026, 0.02611172959574568,
+            ], tol: 1e-12)
         #expect(fit.degreesOfFreedom == 9 && fit.lambda == 0)
         let r0 = Self.y[0] - fit.coefficients[0]
         expectClose(fit.residuals[0], r0, tol: 1e-14)
@@ -38,22 +40,26 @@ import TunedMath
         expectClose(fit.coefficients, [1.3070170725450037, 1.04056794730923, -0.05630785440334733], tol: 1e-12)
         expectClose(fit.chiSquared, 3.633953090435598, tol: 1e-12)
         expectClose(fit.rSquared ?? .nan, 0.976337754008207, tol: 1e-12)
-        expectClose(fit.covariance.elements, [
-            0.4324939856429921, -0.14871274204660823, 0.10920636303643166,
-            -0.14871274204660803, 0.07618057807746047, -0.0661868358054991,
-            0.10920636303643161, -0.0661868358054991, 0.0627991379556082,
-        ], tol: 1e-11)
+        expectClose(
+            fit.covariance.elements,
+            [
+                0.4324939856429921, -0.14871274204660823, 0.10920636303643166,
+                -0.14871274204660803, 0.07618057807746047, -0.0661868358054991,
+                0.10920636303643161, -0.0661868358054991, 0.0627991379556082,
+            ], tol: 1e-11)
     }
 
     @Test func ridgeMatchesClosedFormAndReducesToOrdinaryAtZero() throws {
         let fit = try LinearLeastSquares.fit(X: Self.X, y: Self.y, ridge: 1.5)
         expectClose(fit.coefficients, [0.834915362484091, 1.1618268275000783, -0.1161682713518475], tol: 1e-11)
         expectClose(fit.chiSquared, 3.8542431104805357, tol: 1e-11)
-        expectClose(fit.covariance.elements, [
-            0.04080155183432119, -0.00937884691070257, 0.00491469536555873,
-            -0.00937884691070251, 0.01212918485599513, -0.01185638047589241,
-            0.00491469536555869, -0.01185638047589241, 0.01318731029575615,
-        ], tol: 1e-11)
+        expectClose(
+            fit.covariance.elements,
+            [
+                0.04080155183432119, -0.00937884691070257, 0.00491469536555873,
+                -0.00937884691070251, 0.01212918485599513, -0.01185638047589241,
+                0.00491469536555869, -0.01185638047589241, 0.01318731029575615,
+            ], tol: 1e-11)
         let weighted = try LinearLeastSquares.fit(X: Self.X, y: Self.y, weights: Self.w, ridge: 1.5)
         expectClose(weighted.coefficients, [0.8640444493044449, 1.1238358937773527, -0.08871817143908019], tol: 1e-11)
 
@@ -69,10 +75,12 @@ import TunedMath
     @Test func gcvScoresMatchHatMatrixFormulaAndPickTheMinimum() throws {
         let candidates = [0.0, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0]
         let sel = try LinearLeastSquares.selectRidgeByGCV(X: Self.X, y: Self.y, candidates: candidates)
-        expectClose(sel.scores, [
-            0.038722727889393654, 0.03866191365251232, 0.037713460486113265, 0.037751923634760653,
-            0.04701726532817569, 0.12356030178315007, 0.24997869366635414,
-        ], tol: 1e-10)
+        expectClose(
+            sel.scores,
+            [
+                0.038722727889393654, 0.03866191365251232, 0.037713460486113265, 0.037751923634760653,
+                0.04701726532817569, 0.12356030178315007, 0.24997869366635414,
+            ], tol: 1e-10)
         #expect(sel.lambda == 0.5)
         #expect(sel.fit == (try LinearLeastSquares.fit(X: Self.X, y: Self.y, ridge: 0.5)))
     }

@@ -23,8 +23,12 @@ import TunedMath
         #expect(fit.termination.converged)
         #expect(fit.iterations > 0 && fit.iterations < 50)
         #expect(fit.degreesOfFreedom == 18)
-        #expect(abs(fit.parameters[0] - 2.5) < 3 * fit.standardErrors[0], "a = \(fit.parameters[0]) ± \(fit.standardErrors[0])")
-        #expect(abs(fit.parameters[1] - 300) < 3 * fit.standardErrors[1], "b = \(fit.parameters[1]) ± \(fit.standardErrors[1])")
+        #expect(
+            abs(fit.parameters[0] - 2.5) < 3 * fit.standardErrors[0],
+            "a = \(fit.parameters[0]) ± \(fit.standardErrors[0])")
+        #expect(
+            abs(fit.parameters[1] - 300) < 3 * fit.standardErrors[1],
+            "b = \(fit.parameters[1]) ± \(fit.standardErrors[1])")
         #expect(fit.standardErrors.allSatisfy { $0 > 0 })
     }
 
@@ -47,7 +51,8 @@ import TunedMath
     }
 
     @Test func finiteDifferenceJacobianGivesTheSameFit() throws {
-        let analytic = try NonlinearLeastSquares.fit(initial: [1, 100], residuals: Self.residuals, jacobian: Self.jacobian)
+        let analytic = try NonlinearLeastSquares.fit(
+            initial: [1, 100], residuals: Self.residuals, jacobian: Self.jacobian)
         let numeric = try NonlinearLeastSquares.fit(initial: [1, 100], residuals: Self.residuals)
         #expect(numeric.termination.converged)
         #expect(numeric.jacobianEvaluations == 0 && numeric.residualEvaluations > analytic.residualEvaluations)
@@ -97,7 +102,9 @@ import TunedMath
     struct ModelFailure: Error, Equatable {}
 
     @Test func badInputAndBadModelsThrowNamingTheArgument() throws {
-        expectGSLError("initial[1] is nan") { _ = try NonlinearLeastSquares.fit(initial: [1, .nan], residuals: Self.residuals) }
+        expectGSLError("initial[1] is nan") {
+            _ = try NonlinearLeastSquares.fit(initial: [1, .nan], residuals: Self.residuals)
+        }
         expectGSLError("initial is empty") { _ = try NonlinearLeastSquares.fit(initial: [], residuals: Self.residuals) }
         expectGSLError("weights has 3 values") {
             _ = try NonlinearLeastSquares.fit(initial: [1, 1], weights: [1, 1, 1], residuals: Self.residuals)
@@ -113,7 +120,8 @@ import TunedMath
             }
         }
         expectGSLError("jacobian returned a 1×2 matrix", status: GSLError.Code.badFunction) {
-            _ = try NonlinearLeastSquares.fit(initial: [1, 100], residuals: Self.residuals) { _ in try Matrix([[1, 2]]) }
+            _ = try NonlinearLeastSquares.fit(initial: [1, 100], residuals: Self.residuals) { _ in try Matrix([[1, 2]])
+            }
         }
         #expect(throws: ModelFailure()) {
             var n = 0
@@ -129,14 +137,16 @@ import TunedMath
         }
         var opts = NonlinearLeastSquares.Options()
         opts.xtol = -1
-        expectGSLError("options.xtol") { _ = try NonlinearLeastSquares.fit(initial: [1], options: opts) { p in [p[0]] } }
+        expectGSLError("options.xtol") {
+            _ = try NonlinearLeastSquares.fit(initial: [1], options: opts) { p in [p[0]] }
+        }
     }
 
     /// n < p is rejected by GSL itself (`gsl_multifit_nlinear_alloc` raises GSL_ERROR_NULL,
     /// which calls `abort()` under GSL's default handler): reaching the `catch` proves the
     /// handler is off and the status became a `GSLError`.
     @Test func gslErrorInsideGSLBecomesAThrownErrorNotAnAbort() {
-        expectGSLError("residuals returned 1 values for 2 parameters", status: GSLError.Code.invalid) {
+        expectGSLError("only 1 residual(s) for 2 parameters", status: GSLError.Code.invalid) {
             _ = try NonlinearLeastSquares.fit(initial: [1, 2]) { p in [p[0] + p[1] - 3] }
         }
     }

@@ -59,7 +59,9 @@ import TunedMath
         expectGSLError("state.bytes has 3 bytes", status: GSLError.Code.badLength) {
             try rng.restore(.init(generator: "mt19937", bytes: [1, 2, 3]))
         }
-        expectGSLError("state.generator is \"ranlux\"") { try rng.restore(.init(generator: "ranlux", bytes: good.bytes)) }
+        expectGSLError("state.generator is \"ranlux\"") {
+            try rng.restore(.init(generator: "ranlux", bytes: good.bytes))
+        }
         var bad = good.bytes
         let mti = 624 * MemoryLayout<UInt>.size
         bad[mti] = 0xFF

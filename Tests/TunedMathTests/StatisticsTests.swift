@@ -42,7 +42,9 @@ import TunedMath
         expectGSLError("data[0] is inf") { _ = try Statistics.max([.infinity]) }
         expectGSLError("p = 1.5", status: GSLError.Code.domain) { _ = try Statistics.quantile([1, 2], 1.5) }
         expectGSLError("p[1] = nan") { _ = try Statistics.quantiles([1, 2], [0.5, .nan]) }
-        expectGSLError("y has 2", status: GSLError.Code.badLength) { _ = try Statistics.correlation([1, 2, 3], [1, 2]) }
+        expectGSLError("y has 2", status: GSLError.Code.badLength) {
+            _ = try Statistics.correlation([1, 2, 3], [1, 2])
+        }
         expectGSLError("x is constant") { _ = try Statistics.correlation([1, 1, 1], [1, 2, 3]) }
         expectGSLError("weights[1] is -1.0") { _ = try Statistics.weightedMean([1, 2], weights: [1, -1]) }
         expectGSLError("weights has 1") { _ = try Statistics.weightedMean([1, 2], weights: [1]) }

@@ -9,11 +9,14 @@ func expectGSLError(
 ) {
     do {
         try body()
-        Issue.record("expected a GSLError mentioning \"\(fragment)\", nothing was thrown", sourceLocation: sourceLocation)
+        Issue.record(
+            "expected a GSLError mentioning \"\(fragment)\", nothing was thrown", sourceLocation: sourceLocation)
     } catch let error as GSLError {
         #expect(error.message.contains(fragment), "message: \(error.message)", sourceLocation: sourceLocation)
         if let status {
-            #expect(error.status == status, "status \(error.status), message: \(error.message)", sourceLocation: sourceLocation)
+            #expect(
+                error.status == status, "status \(error.status), message: \(error.message)",
+                sourceLocation: sourceLocation)
         }
     } catch {
         Issue.record("expected a GSLError, got \(error)", sourceLocation: sourceLocation)
