@@ -10,18 +10,23 @@
 public enum Activation: String, Sendable, Codable, CaseIterable {
     case relu, tanh, gelu
 
-    /// a[i] = f(z[i]) for i in 0..<count.
+    /// z[r, j] += bias[j], then a[r, j] = f(z[r, j]), over a [rows, cols] block: one pass.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    func apply<Scalar: KernelScalar>(_ z: UnsafePointer<Scalar>, _ a: UnsafeMutablePointer<Scalar>, count: Int) {
-        switch self {
-        case .relu:
-            for i in 0..<count { a[i] = z[i] > 0 ? z[i] : 0 }
-        case .tanh:
-            for i in 0..<count { a[i] = Scalar.tanh(z[i]) }
-        case .gelu:
-            let r = Scalar(0.5.squareRoot())
-            for i in 0..<count { a[i] = 0.5 * z[i] * (1 + Scalar.erf(z[i] * r)) }
+    func apply<Scalar: KernelScalar>(
+        _ z: UnsafeMutablePointer<Scalar>, _ a: UnsafeMutablePointer<Scalar>, bias: UnsafePointer<Scalar>, rows: Int, cols: Int
+    ) {
+        let r2 = Scalar(0.5.squareRoot())
+        for r in 0..<rows {
+            let zr = z + r * cols, ar = a + r * cols
+            switch self {
+            case .relu:
+                for j in 0..<cols { let v = zr[j] + bias[j]; zr[j] = v; ar[j] = v > 0 ? v : 0 }
+            case .tanh:
+                for j in 0..<cols { let v = zr[j] + bias[j]; zr[j] = v; ar[j] = Scalar.tanh(v) }
+            case .gelu:
+                for j in 0..<cols { let v = zr[j] + bias[j]; zr[j] = v; ar[j] = 0.5 * v * (1 + Scalar.erf(v * r2)) }
+            }
         }
     }
 
@@ -33,7 +38,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     ) {
         switch self {
         case .relu:
-            for i in 0..<count where !(z[i] > 0) { d[i] = 0 }
+            Scalar.maskNonPositive(d, z: z, count: count)
         case .tanh:
             for i in 0..<count { d[i] *= 1 - a[i] * a[i] }
         case .gelu:

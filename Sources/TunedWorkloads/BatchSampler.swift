@@ -56,7 +56,8 @@ public struct BatchSampler: Sendable, Equatable {
 
     /// The rows of batch `b` as a new array (for tests and tools; allocates).
     public func rows(batch b: Int) -> [Int] {
-        rows(batch: b, cache: PermutationCache()).map { Int($0) }
+        let cache = PermutationCache()
+        return withExtendedLifetime(cache) { rows(batch: b, cache: cache).map { Int($0) } }
     }
 }
 

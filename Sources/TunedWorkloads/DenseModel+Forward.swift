@@ -2,8 +2,8 @@ import TunedOptim
 
 extension DenseModel {
     /// The forward pass on `rows` rows of `input` ([rows, sizes[0]], row-major):
-    /// z_l = a_{l−1}·W_lᵀ + b_l (one `gemm` per layer, bias pre-filled and β = 1),
-    /// a_l = f(z_l) on hidden layers. Results stay in `ws.pre` / `ws.act`.
+    /// z_l = a_{l−1}·W_lᵀ + b_l (one `gemm` per layer, then one pass adding the bias
+    /// and applying a_l = f(z_l) on hidden layers). Results stay in `ws.pre` / `ws.act`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func forward(_ params: [Tensor<Scalar>], input: UnsafePointer<Scalar>, rows: Int, ws: DenseWorkspace<Scalar>) {
@@ -15,17 +15,17 @@ extension DenseModel {
             precondition(params[2 * l].count == fanIn * fanOut && params[2 * l + 1].count == fanOut,
                          "parameter shapes of layer \(l) do not match \(parameterShapes[2 * l]) and \(parameterShapes[2 * l + 1])")
             params[2 * l].values.withUnsafeBufferPointer { w in
-                params[2 * l + 1].values.withUnsafeBufferPointer { b in
-                    let bias = b.baseAddress!
-                    for r in 0..<rows { (z + r * fanOut).update(from: bias, count: fanOut) }
-                    Scalar.gemm(.none, .transpose, m: rows, n: fanOut, k: fanIn, alpha: 1, a: x, lda: fanIn,
-                                b: w.baseAddress!, ldb: fanIn, beta: 1, c: z, ldc: fanOut)
+                Scalar.gemm(.none, .transpose, m: rows, n: fanOut, k: fanIn, alpha: 1, a: x, lda: fanIn,
+                            b: w.baseAddress!, ldb: fanIn, beta: 0, c: z, ldc: fanOut)
+            }
+            params[2 * l + 1].values.withUnsafeBufferPointer { b in
+                if l < layerCount - 1 {
+                    config.activation.apply(z, ws.act[l], bias: b.baseAddress!, rows: rows, cols: fanOut)
+                } else {
+                    for r in 0..<rows { for j in 0..<fanOut { z[r * fanOut + j] += b[j] } }
                 }
             }
-            if l < layerCount - 1 {
-                config.activation.apply(UnsafePointer(z), ws.act[l], count: rows * fanOut)
-                x = UnsafePointer(ws.act[l])
-            }
+            if l < layerCount - 1 { x = UnsafePointer(ws.act[l]) }
         }
     }
 

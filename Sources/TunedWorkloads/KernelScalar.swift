@@ -18,6 +18,36 @@ public protocol KernelScalar: TunedScalar {
     static func log1p(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func erf(_ x: Self) -> Self
+    /// d[i] ← 0 where z[i] ≤ 0: ReLU's backward pass (`reluMask`).
+    static func maskNonPositive(_ d: UnsafeMutablePointer<Self>, z: UnsafePointer<Self>, count: Int)
+}
+
+/// ReLU's backward mask without a branch per element: the sign pattern is random, and
+/// mispredicted branches cost more than the rest of the backward pass (measured: 40% of a
+/// digits MLP step; Swift's `SIMD` comparisons were scalarised too). On the IEEE bit
+/// pattern x of z (as a signed integer), z > 0 ⟺ x > 0, and the mask ((−x) ∧ ¬x) >> (w−1)
+/// (arithmetic shift) is all ones exactly then — −0.0 (x = Int.min) and negatives give 0.
+/// Integer code that the compiler vectorises.
+extension Float {
+    @inline(__always)
+    static func reluMask(_ d: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, _ count: Int) {
+        for i in 0..<count {
+            let x = Int32(bitPattern: z[i].bitPattern)
+            let mask = UInt32(bitPattern: ((0 &- x) & ~x) >> 31)
+            d[i] = Float(bitPattern: d[i].bitPattern & mask)
+        }
+    }
+}
+
+extension Double {
+    @inline(__always)
+    static func reluMask(_ d: UnsafeMutablePointer<Double>, _ z: UnsafePointer<Double>, _ count: Int) {
+        for i in 0..<count {
+            let x = Int64(bitPattern: z[i].bitPattern)
+            let mask = UInt64(bitPattern: ((0 &- x) & ~x) >> 63)
+            d[i] = Double(bitPattern: d[i].bitPattern & mask)
+        }
+    }
 }
 
 extension Float: KernelScalar {
@@ -34,6 +64,9 @@ extension Float: KernelScalar {
     @inlinable @inline(__always) public static func log1p(_ x: Float) -> Float { Foundation.log1p(x) }
     @inlinable @inline(__always) public static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
     @inlinable @inline(__always) public static func erf(_ x: Float) -> Float { Foundation.erf(x) }
+    public static func maskNonPositive(_ d: UnsafeMutablePointer<Float>, z: UnsafePointer<Float>, count: Int) {
+        reluMask(d, z, count)
+    }
 }
 
 extension Double: KernelScalar {
@@ -50,4 +83,7 @@ extension Double: KernelScalar {
     @inlinable @inline(__always) public static func log1p(_ x: Double) -> Double { Foundation.log1p(x) }
     @inlinable @inline(__always) public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
     @inlinable @inline(__always) public static func erf(_ x: Double) -> Double { Foundation.erf(x) }
+    public static func maskNonPositive(_ d: UnsafeMutablePointer<Double>, z: UnsafePointer<Double>, count: Int) {
+        reluMask(d, z, count)
+    }
 }

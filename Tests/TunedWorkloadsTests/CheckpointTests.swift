@@ -23,20 +23,29 @@ func sameBits<S: TunedScalar>(_ a: [Tensor<S>], _ b: [Tensor<S>]) -> Bool {
     static let digitsSmall = try! DenseModel<Float>(dataset: DataFixture.digits, config: .mlp(hidden: [32]))
     static let digitsSmallDouble = try! DenseModel<Double>(dataset: DataFixture.digits, config: .mlp(hidden: [32]))
 
-    /// Trains 0→200 in one go and 0→130, checkpoint to disk, fresh trainer, restore,
-    /// 130→200; parameters, optimizer state and records must agree bit for bit.
+    /// The registry's defaults, with an inner SGD-with-momentum for the wrappers.
+    static func spec(_ name: String) -> OptimizerSpec {
+        guard name == "sam" || name == "lookahead" else { return OptimizerSpec(name: name) }
+        let inner: JSONValue = .object(["name": .string("sgd"), "lr": .number(0.01), "momentum": .number(0.9)])
+        return OptimizerSpec(name: name, hyperparameters: Hyperparameters(["optimizer": inner]))
+    }
+
+    /// Trains 0→200 in one go and 0→131, checkpoint to disk, fresh trainer, restore,
+    /// 131→200; parameters, optimizer state and records must agree bit for bit. Step 131
+    /// is inside a record interval (the running loss is restored) and between SAM's two
+    /// calls on one minibatch.
     func resumeIsBitIdentical<S: KernelScalar>(_ model: DenseModel<S>, optimizer name: String) throws -> Bool {
-        let spec = OptimizerSpec(name: name)
+        let spec = Self.spec(name)
         guard var whole = try? Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 50) else { return false }
         let all = whole.run(until: 200)
         var first = try Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 50)
-        let before = first.run(until: 130)
+        let before = first.run(until: 131)
         let dir = temporaryDirectory("resume")
         defer { try? FileManager.default.removeItem(at: dir) }
         try first.checkpoint().write(to: dir)
         var second = try Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 50)
         try second.restore(Checkpoint<S>.read(from: dir))
-        #expect(second.step == 130)
+        #expect(second.step == 131)
         let after = second.run(until: 200)
         #expect(sameBits(whole.parameters, second.parameters), "\(name) \(S.self): parameters differ after resume")
         #expect(whole.optimizer.saveState() == second.optimizer.saveState(), "\(name) \(S.self): optimizer state differs")
@@ -48,10 +57,20 @@ func sameBits<S: TunedScalar>(_ a: [Tensor<S>], _ b: [Tensor<S>]) -> Bool {
     @Test func resumeEqualsUninterruptedTrainingForEveryOptimizerInFloatAndDouble() throws {
         var tested: [String] = []
         for name in OptimizerRegistry.torchNames {
-            let f = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
+            var f = false
+            if name == "sam" {
+                // TunedOptim's `StateDict.set(_:array:)` tells Double from Float by casting
+                // `[Scalar] as? [Double]`, which succeeds for an *empty* [Float]: SAM's empty
+                // traces are saved as doubles and refused on restore in Float.
+                withKnownIssue("StateDict.set stores an empty [Float] as .doubles") {
+                    f = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
+                }
+            } else {
+                f = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
+            }
             let d = try resumeIsBitIdentical(Self.digitsSmallDouble, optimizer: name)
-            #expect(f == d)
-            if f { tested.append(name) }
+            #expect(f == d || name == "sam")
+            if f && d { tested.append(name) } else if d { tested.append(name + " (Double only)") }
         }
         print("checkpoint resume bit-identical for: \(tested.joined(separator: ", "))")
         #expect(tested.contains("sgd"))

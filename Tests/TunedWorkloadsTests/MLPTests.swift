@@ -32,9 +32,10 @@ struct MLPCase: Sendable, CustomStringConvertible {
 
     @Test func geluIsTheExactErfForm() {
         let z: [Double] = [-2, -0.5, 0, 0.7, 3]
-        var a = [Double](repeating: 0, count: 5)
-        z.withUnsafeBufferPointer { zp in a.withUnsafeMutableBufferPointer { ap in
-            Activation.gelu.apply(zp.baseAddress!, ap.baseAddress!, count: 5)
+        var zz = z, a = [Double](repeating: 0, count: 5)
+        let bias = [Double](repeating: 0, count: 5)
+        zz.withUnsafeMutableBufferPointer { zp in a.withUnsafeMutableBufferPointer { ap in
+            Activation.gelu.apply(zp.baseAddress!, ap.baseAddress!, bias: bias, rows: 1, cols: 5)
         } }
         for (x, y) in zip(z, a) {
             let exact = 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
