@@ -75,7 +75,9 @@ public struct DenseModel<Scalar: KernelScalar>: Workload, Sendable {
         self.dataset = dataset
         let hidden = config.kind == .mlp ? config.hidden : []
         let out = config.kind == .logreg ? 1 : dataset.outputSize
-        sizes = [dataset.inputSize] + hidden + [out]
+        let sizes = [dataset.inputSize] + hidden + [out]
+        self.sizes = sizes
+        parameterShapes = (0..<sizes.count - 1).flatMap { l in [[sizes[l + 1], sizes[l]], [sizes[l + 1]]] }
         head = dataset.task == .regression ? .meanSquaredError : (config.kind == .logreg ? .binaryCrossEntropy : .softmaxCrossEntropy)
         trainX = dataset.trainInputs.map { Scalar($0) }
         validationX = dataset.validationInputs.map { Scalar($0) }
@@ -90,9 +92,8 @@ public struct DenseModel<Scalar: KernelScalar>: Workload, Sendable {
     public var kind: String { config.kind.rawValue }
     public var layerCount: Int { sizes.count - 1 }
 
-    public var parameterShapes: [[Int]] {
-        (0..<layerCount).flatMap { l in [[sizes[l + 1], sizes[l]], [sizes[l + 1]]] }
-    }
+    /// [W_1, b_1, W_2, b_2, …] shapes (stored: a step compares against it without allocating).
+    public let parameterShapes: [[Int]]
 
     public func initialParameters(seed: UInt64) -> [Tensor<Scalar>] {
         var out = [Tensor<Scalar>]()
@@ -121,6 +122,9 @@ public struct DenseModel<Scalar: KernelScalar>: Workload, Sendable {
         return h.value
     }
 
+    /// Depth = number of weight layers; widest layer = max over input, hidden and output
+    /// widths; dataset size = all rows (train + validation); batch size = the default,
+    /// clamped to the training rows.
     public var features: TaskFeatures {
         let shapes = parameterShapes
         let total = shapes.reduce(0) { $0 + $1.reduce(1, *) }

@@ -81,6 +81,7 @@ public struct Trainer<W: Workload>: Sendable {
         self.batchSize = batchSize
         self.evalEvery = evalEvery
         self.optimizer = optimizer
+        gradientCallsPerBatch = optimizer.name == "sam" ? 2 : 1
         parameters = workload.initialParameters(seed: seed)
         gradients = workload.parameterShapes.map { Tensor(zeros: $0) }
     }
@@ -99,8 +100,9 @@ public struct Trainer<W: Workload>: Sendable {
         }
     }
 
-    /// Optimizer calls per minibatch: 2 for SAM, else 1.
-    public var gradientCallsPerBatch: Int { optimizer.name == "sam" ? 2 : 1 }
+    /// Optimizer calls per minibatch: 2 for SAM (`name == "sam"`), else 1. Fixed at init:
+    /// a restore must bring an optimizer of the same name.
+    public let gradientCallsPerBatch: Int
 
     /// The minibatch step `s` trains on.
     public func batchIndex(forStep s: Int) -> Int { s / gradientCallsPerBatch }

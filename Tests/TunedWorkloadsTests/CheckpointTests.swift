@@ -30,23 +30,23 @@ func sameBits<S: TunedScalar>(_ a: [Tensor<S>], _ b: [Tensor<S>]) -> Bool {
         return OptimizerSpec(name: name, hyperparameters: Hyperparameters(["optimizer": inner]))
     }
 
-    /// Trains 0→200 in one go and 0→131, checkpoint to disk, fresh trainer, restore,
-    /// 131→200; parameters, optimizer state and records must agree bit for bit. Step 131
+    /// Trains 0→160 in one go and 0→101, checkpoint to disk, fresh trainer, restore,
+    /// 101→160; parameters, optimizer state and records must agree bit for bit. Step 101
     /// is inside a record interval (the running loss is restored) and between SAM's two
     /// calls on one minibatch.
     func resumeIsBitIdentical<S: KernelScalar>(_ model: DenseModel<S>, optimizer name: String) throws -> Bool {
         let spec = Self.spec(name)
-        guard var whole = try? Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 50) else { return false }
-        let all = whole.run(until: 200)
-        var first = try Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 50)
-        let before = first.run(until: 131)
+        guard var whole = try? Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 40) else { return false }
+        let all = whole.run(until: 160)
+        var first = try Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 40)
+        let before = first.run(until: 101)
         let dir = temporaryDirectory("resume")
         defer { try? FileManager.default.removeItem(at: dir) }
         try first.checkpoint().write(to: dir)
-        var second = try Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 50)
+        var second = try Trainer(workload: model, optimizer: spec, seed: 7, evalEvery: 40)
         try second.restore(Checkpoint<S>.read(from: dir))
-        #expect(second.step == 131)
-        let after = second.run(until: 200)
+        #expect(second.step == 101)
+        let after = second.run(until: 160)
         #expect(sameBits(whole.parameters, second.parameters), "\(name) \(S.self): parameters differ after resume")
         #expect(whole.optimizer.saveState() == second.optimizer.saveState(), "\(name) \(S.self): optimizer state differs")
         #expect(before.records + after.records == all.records, "\(name) \(S.self): records differ")
@@ -54,26 +54,24 @@ func sameBits<S: TunedScalar>(_ a: [Tensor<S>], _ b: [Tensor<S>]) -> Bool {
         return true
     }
 
-    @Test func resumeEqualsUninterruptedTrainingForEveryOptimizerInFloatAndDouble() throws {
-        var tested: [String] = []
-        for name in OptimizerRegistry.torchNames {
-            var f = false
-            if name == "sam" {
-                // TunedOptim's `StateDict.set(_:array:)` tells Double from Float by casting
-                // `[Scalar] as? [Double]`, which succeeds for an *empty* [Float]: SAM's empty
-                // traces are saved as doubles and refused on restore in Float.
-                withKnownIssue("StateDict.set stores an empty [Float] as .doubles") {
-                    f = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
-                }
-            } else {
-                f = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
+    /// Every optimizer the registry knows (with its defaults) that can be built for the MLP;
+    /// `resumeIsBitIdentical` returns false, and the case passes vacuously, only when the
+    /// registry refuses it — never for SGD.
+    @Test(arguments: OptimizerRegistry.torchNames)
+    func resumeEqualsUninterruptedTrainingInFloatAndDouble(_ name: String) throws {
+        if name == "sam" {
+            // TunedOptim's `StateDict.set(_:array:)` tells Double from Float by casting
+            // `[Scalar] as? [Double]`, which succeeds for an *empty* [Float]: SAM's empty
+            // traces are saved as doubles and refused on restore in Float.
+            withKnownIssue("StateDict.set stores an empty [Float] as .doubles") {
+                _ = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
             }
-            let d = try resumeIsBitIdentical(Self.digitsSmallDouble, optimizer: name)
-            #expect(f == d || name == "sam")
-            if f && d { tested.append(name) } else if d { tested.append(name + " (Double only)") }
+        } else {
+            let f = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
+            #expect(f || name != "sgd")
         }
-        print("checkpoint resume bit-identical for: \(tested.joined(separator: ", "))")
-        #expect(tested.contains("sgd"))
+        let d = try resumeIsBitIdentical(Self.digitsSmallDouble, optimizer: name)
+        #expect(d || name != "sgd")
     }
 
     @Test func corruptedTruncatedOrForeignFilesAreRejected() throws {

@@ -79,6 +79,19 @@ struct MLPCase: Sendable, CustomStringConvertible {
         for (a, b) in zip(gd[0].values, gf[0].values) { #expect(abs(a - Double(b)) < 1e-4 * scale) }
     }
 
+    /// Steps write into the caller's gradient storage in place (no reallocation), and a
+    /// gradient list of the wrong shapes is rebuilt rather than trapping.
+    @Test func gradientStorageIsReusedAcrossSteps() throws {
+        let model = try DenseModel<Float>(dataset: DataFixture.digits, config: .mlp(hidden: [16]))
+        let p = model.initialParameters(seed: 0)
+        var g = [Tensor<Float>]()
+        _ = model.lossAndGradient(p, batch: 0, seed: 0, batchSize: nil, gradients: &g)
+        #expect(g.map(\.shape) == model.parameterShapes)
+        let before = g.map { $0.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        for b in 1...5 { _ = model.lossAndGradient(p, batch: b, seed: 0, batchSize: nil, gradients: &g) }
+        #expect(g.map { $0.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } } == before)
+    }
+
     @Test func evaluateReportsLossesAndAccuracy() throws {
         let model = try DenseModel<Double>(dataset: DataFixture.digits, config: .mlp(hidden: [16]))
         let m = model.evaluate(model.initialParameters(seed: 0))

@@ -73,6 +73,17 @@ struct RecordingOptimizer: Optimizer {
         #expect(r.diverged && r.divergedAtStep != nil && r.step < 2000)
     }
 
+    @Test func muonTakesTheMatricesAndTheFallbackTheBiases() throws {
+        let model = try DenseModel<Float>(dataset: DataFixture.digits, config: .mlp(hidden: [16]))
+        var t = try Trainer(workload: model, optimizer: OptimizerSpec(name: "muon"), seed: 0)
+        #expect(t.optimizer is MatrixSplitOptimizer<Float> && t.optimizer.name == "muon")
+        let start = t.parameters
+        t.run(until: 5)
+        for i in start.indices { #expect(t.parameters[i] != start[i], "tensor \(i) was not updated") }
+        let keys = t.optimizer.saveState().keys
+        #expect(keys.contains { $0.hasPrefix("matrices.") } && keys.contains { $0.hasPrefix("others.") })
+    }
+
     /// Adam, lr 1e-3, batch 64, 2,000 steps, Float: validation accuracy ≈ 0.97 on the
     /// 359 held-out digits (0.9 is the bar).
     @Test func digitsMLPWithAdamReachesNinetyPercent() throws {
