@@ -44,9 +44,9 @@ public struct TrainingResult: Sendable, Equatable {
 ///
 /// Optimizers that accept only matrices (Muon) get the 2-D parameters, and `fallback`
 /// (default torch AdamW, lr 1e-3) the others, through `MatrixSplitOptimizer`.
-public struct Trainer<W: Workload>: Sendable {
-    public typealias Scalar = W.Scalar
-    public let workload: W
+public struct Trainer<Scalar: TunedScalar>: Sendable {
+    /// Any workload — concrete, or an `any Workload<Scalar>` from `WorkloadFactory`.
+    public let workload: any Workload<Scalar>
     public let seed: UInt64
     public let batchSize: Int?
     public let evalEvery: Int
@@ -62,7 +62,7 @@ public struct Trainer<W: Workload>: Sendable {
 
     /// A trainer starting at step 0 from `workload.initialParameters(seed:)`, with the
     /// optimizer `spec` names (see `makeOptimizer`).
-    public init(
+    public init<W: Workload<Scalar>>(
         workload: W, optimizer spec: OptimizerSpec, seed: UInt64, batchSize: Int? = nil, evalEvery: Int = 100,
         fallback: OptimizerSpec = OptimizerSpec(name: "adamw")
     ) throws {
@@ -71,7 +71,7 @@ public struct Trainer<W: Workload>: Sendable {
     }
 
     /// A trainer with an optimizer built elsewhere for `workload.parameterShapes`.
-    public init(
+    public init<W: Workload<Scalar>>(
         workload: W, optimizer: any Optimizer<Scalar>, seed: UInt64, batchSize: Int? = nil, evalEvery: Int = 100
     ) throws {
         guard evalEvery >= 1 else { throw WorkloadError("eval_every must be ≥ 1, got \(evalEvery)") }

@@ -84,6 +84,16 @@ struct RecordingOptimizer: Optimizer {
         #expect(keys.contains { $0.hasPrefix("matrices.") } && keys.contains { $0.hasPrefix("others.") })
     }
 
+    @Test func trainsAWorkloadBuiltByTheFactory() throws {
+        let table: [String: JSONValue] = [
+            "kind": .string("softmax"), "dataset": .string(DataFixture.path("digits.csv")), "batch_size": .number(32),
+        ]
+        let w: any Workload<Float> = try WorkloadFactory.make(table)
+        var t = try Trainer(workload: w, optimizer: OptimizerSpec(name: "sgd", hyperparameters: Hyperparameters(["lr": .number(0.1)])), seed: 0, evalEvery: 100)
+        let r = t.run(until: 300)
+        #expect(r.records.count == 3 && (r.records.last?.validationAccuracy ?? 0) > 0.85)
+    }
+
     /// Adam, lr 1e-3, batch 64, 2,000 steps, Float: validation accuracy ≈ 0.97 on the
     /// 359 held-out digits (0.9 is the bar).
     @Test func digitsMLPWithAdamReachesNinetyPercent() throws {
