@@ -170,11 +170,11 @@ public struct OptaxAdafactor<Scalar: TunedScalar>: Optimizer {
         s["step"] = .int(stepCount)
         s["lr"] = .double(learningRate)
         for i in geometry.indices {
-            s.set("v_row.\(i)", array: vRow[i])
-            s.set("v_col.\(i)", array: vCol[i])
-            s.set("v.\(i)", array: v[i])
-            s.set("momentum.\(i)", array: momentum32[i])
-            s.set("momentum64.\(i)", array: momentum64[i])
+            s.setIfAny("v_row.\(i)", vRow[i])
+            s.setIfAny("v_col.\(i)", vCol[i])
+            s.setIfAny("v.\(i)", v[i])
+            s.setIfAny("momentum.\(i)", momentum32[i])
+            s.setIfAny("momentum.\(i)", momentum64[i])
         }
         return s
     }
@@ -183,11 +183,11 @@ public struct OptaxAdafactor<Scalar: TunedScalar>: Optimizer {
         stepCount = try state.int("step")
         learningRate = try state.double("lr")
         for i in geometry.indices {
-            vRow[i] = try state.array("v_row.\(i)", count: vRow[i].count)
-            vCol[i] = try state.array("v_col.\(i)", count: vCol[i].count)
-            v[i] = try state.array("v.\(i)", count: v[i].count)
-            momentum32[i] = try state.array("momentum.\(i)", count: momentum32[i].count)
-            momentum64[i] = try state.array("momentum64.\(i)", count: momentum64[i].count)
+            try state.readIfAny("v_row.\(i)", into: &vRow[i])
+            try state.readIfAny("v_col.\(i)", into: &vCol[i])
+            try state.readIfAny("v.\(i)", into: &v[i])
+            try state.readIfAny("momentum.\(i)", into: &momentum32[i])
+            try state.readIfAny("momentum.\(i)", into: &momentum64[i])
         }
     }
 }
@@ -281,5 +281,18 @@ struct FactoredGeometry: Sendable {
                 }
             }
         }
+    }
+}
+
+extension StateDict {
+    /// Stores `array` unless it is empty (state an optimizer does not keep, e.g. the
+    /// unfactored second moment of a factored tensor): an empty array has no element type.
+    mutating func setIfAny<S: TunedScalar>(_ key: String, _ array: [S]) {
+        if !array.isEmpty { set(key, array: array) }
+    }
+
+    /// Reads `key` into `array` when `array` has elements (the counterpart of `setIfAny`).
+    func readIfAny<S: TunedScalar>(_ key: String, into array: inout [S]) throws {
+        if !array.isEmpty { array = try self.array(key, count: array.count) }
     }
 }

@@ -195,7 +195,7 @@ public struct SAM<Scalar: TunedScalar>: Optimizer {
         s["steps_since_sync"] = .int(stepsSinceSync)
         s["cache_initialized"] = .int(cache.isEmpty ? 0 : 1)
         for (i, c) in cache.enumerated() { s.set("cache.\(i)", array: c) }
-        for (i, t) in trace.enumerated() { s.set("trace.\(i)", array: t) }
+        for (i, t) in trace.enumerated() { s.setIfAny("trace.\(i)", t) }
         return s
     }
 
@@ -208,6 +208,6 @@ public struct SAM<Scalar: TunedScalar>: Optimizer {
         }
         cache = try state.int("cache_initialized") != 0
             ? shapes.indices.map { try state.array("cache.\($0)", count: shapes[$0].reduce(1, *)) } : []
-        for i in trace.indices { trace[i] = try state.array("trace.\(i)", count: trace[i].count) }
+        for i in trace.indices { try state.readIfAny("trace.\(i)", into: &trace[i]) }
     }
 }

@@ -106,7 +106,7 @@ public struct SGDHD<Scalar: TunedScalar>: Optimizer {
         s["lr"] = .double(learningRate)
         s["hypergradient"] = .double(lastHypergradient)
         s["non_finite_hypergradients"] = .int(nonFiniteHypergradients)
-        for (i, b) in buffers.enumerated() { s.set("momentum_buffer.\(i)", array: b) }
+        for (i, b) in buffers.enumerated() { s.setIfAny("momentum_buffer.\(i)", b) }
         for (i, d) in previous.enumerated() { s.set("grad_prev.\(i)", array: d) }
         return s
     }
@@ -116,7 +116,7 @@ public struct SGDHD<Scalar: TunedScalar>: Optimizer {
         learningRate = try state.double("lr")
         lastHypergradient = try state.double("hypergradient")
         nonFiniteHypergradients = try state.int("non_finite_hypergradients")
-        for i in buffers.indices { buffers[i] = try state.array("momentum_buffer.\(i)", count: buffers[i].count) }
+        for i in buffers.indices { try state.readIfAny("momentum_buffer.\(i)", into: &buffers[i]) }
         for i in previous.indices { previous[i] = try state.array("grad_prev.\(i)", count: previous[i].count) }
     }
 }
