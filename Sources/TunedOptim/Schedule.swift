@@ -10,11 +10,12 @@ import Foundation
 ///     cosine          total_steps T, floor f (0)    f + (1−f)·½(1 + cos(π·min(s, T)/T))
 ///     step            step_size N, gamma γ (0.1)    γ^⌊s/N⌋                 (torch StepLR)
 ///     warmup_cosine   warmup_steps W, total_steps T (> W), floor f (0):
-///                     t/W for t < W, then f + (1−f)·½(1 + cos(π·min(s−W+1… see below)))
+///                     t/W for t < W, else f + (1−f)·½(1 + cos(π·p)),
+///                     p = min(t − W, T − W)/(T − W)
 ///
 /// warmup_cosine reaches 1 at t = W (the end of the warm-up) and then decays as `cosine`
-/// over the remaining T − W steps: progress p = min(t − W, T − W)/(T − W). So the cosine
-/// midpoint is ½(1 + f) and the end is f. Parsed from a JSON object
+/// over the remaining T − W steps, so its cosine midpoint is ½(1 + f) and it ends at f.
+/// The first step of `cosine` uses the full rate. Parsed from a JSON object
 /// `{"kind": "warmup_cosine", "warmup_steps": 100, "total_steps": 1000, "floor": 0.1}`;
 /// every error names the key.
 public struct Schedule: Sendable, Equatable {

@@ -20,7 +20,7 @@ import Foundation
 /// optax 0.2.8 `optax.contrib.muon`, library `optax` (spec name "optax.contrib.muon"):
 ///
 ///     m ← (1−β)g + βm;  m̂ = β·m/(1−β^{t+1}) + (1−β)·g/(1−β^t) (nesterov) | m/(1−β^t)
-///     O = NS(m̂) with X / (‖X‖_F + ε), in the parameter dtype
+///     O = NS(m̂) with X / (‖X‖_F + ε), in the parameter dtype (Float or Double)
 ///     s = √max(1, cols/rows) (the parameter is [fan_in, fan_out]) | r·√max(rows, cols)
 ///       (consistent_rms = r)
 ///     θ ← θ + (−lr)·(s·O + λθ)
@@ -109,7 +109,9 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         }
         try hp.require((0..<100).contains(steps), "ns_steps", "must be in 0..<100, got \(steps)")
         let coefficients = try Self.optaxCoefficients(hp, steps: steps)
-        newtonSchulz = NewtonSchulz(coefficients: coefficients, eps: eps, normalization: .epsilonAdded, precision: .float64)
+        // optax orthogonalises in the parameter dtype.
+        let precision: NewtonSchulz.Precision = Scalar.self == Float.self ? .float32 : .float64
+        newtonSchulz = NewtonSchulz(coefficients: coefficients, eps: eps, normalization: .epsilonAdded, precision: precision)
         self.shapes = try Self.matrixShapes(shapes, context: hp.context)
         buffers = self.shapes.map { [Scalar](repeating: 0, count: $0.rows * $0.cols) }
     }
