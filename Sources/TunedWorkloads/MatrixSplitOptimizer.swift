@@ -14,6 +14,20 @@ public struct MatrixSplitOptimizer<Scalar: TunedScalar>: Optimizer {
     var groupParams: ([Tensor<Scalar>], [Tensor<Scalar>])
     var groupGrads: ([Tensor<Scalar>], [Tensor<Scalar>])
 
+    /// `OptimizerRegistry.make(spec)` for all shapes; if that fails and the optimizer accepts
+    /// the matrices alone (Muon), a split with `fallback` for the other tensors.
+    public static func make(_ spec: OptimizerSpec, shapes: [[Int]], fallback: OptimizerSpec) throws -> any Optimizer<Scalar> {
+        do {
+            return try OptimizerRegistry.make(spec, shapes: shapes, scalar: Scalar.self)
+        } catch {
+            let matrixShapes = shapes.filter { $0.count == 2 }
+            guard !matrixShapes.isEmpty, matrixShapes.count < shapes.count,
+                  let m: any Optimizer<Scalar> = try? OptimizerRegistry.make(spec, shapes: matrixShapes, scalar: Scalar.self)
+            else { throw error }
+            return try MatrixSplitOptimizer(matrices: m, fallback: fallback, shapes: shapes)
+        }
+    }
+
     public init(matrices: any Optimizer<Scalar>, fallback: OptimizerSpec, shapes: [[Int]]) throws {
         matrixIndices = shapes.indices.filter { shapes[$0].count == 2 }
         otherIndices = shapes.indices.filter { shapes[$0].count != 2 }

@@ -44,9 +44,12 @@ public struct TrainingResult: Sendable, Equatable {
 ///
 /// Optimizers that accept only matrices (Muon) get the 2-D parameters, and `fallback`
 /// (default torch AdamW, lr 1e-3) the others, through `MatrixSplitOptimizer`.
-public struct Trainer<Scalar: TunedScalar>: Sendable {
-    /// Any workload — concrete, or an `any Workload<Scalar>` from `WorkloadFactory`.
-    public let workload: any Workload<Scalar>
+///
+/// A workload known only as `any Workload<Scalar>` (from `WorkloadFactory`) trains through
+/// `AnyWorkload`: `Trainer(workload: AnyWorkload(w), …)`.
+public struct Trainer<W: Workload>: Sendable {
+    public typealias Scalar = W.Scalar
+    public let workload: W
     public let seed: UInt64
     public let batchSize: Int?
     public let evalEvery: Int
@@ -62,7 +65,7 @@ public struct Trainer<Scalar: TunedScalar>: Sendable {
 
     /// A trainer starting at step 0 from `workload.initialParameters(seed:)`, with the
     /// optimizer `spec` names (see `makeOptimizer`).
-    public init<W: Workload<Scalar>>(
+    public init(
         workload: W, optimizer spec: OptimizerSpec, seed: UInt64, batchSize: Int? = nil, evalEvery: Int = 100,
         fallback: OptimizerSpec = OptimizerSpec(name: "adamw")
     ) throws {
@@ -71,7 +74,7 @@ public struct Trainer<Scalar: TunedScalar>: Sendable {
     }
 
     /// A trainer with an optimizer built elsewhere for `workload.parameterShapes`.
-    public init<W: Workload<Scalar>>(
+    public init(
         workload: W, optimizer: any Optimizer<Scalar>, seed: UInt64, batchSize: Int? = nil, evalEvery: Int = 100
     ) throws {
         guard evalEvery >= 1 else { throw WorkloadError("eval_every must be ≥ 1, got \(evalEvery)") }
@@ -89,15 +92,7 @@ public struct Trainer<Scalar: TunedScalar>: Sendable {
     /// `OptimizerRegistry.make` for all shapes; if that fails and the optimizer accepts
     /// the matrices alone, a `MatrixSplitOptimizer` with `fallback` for the rest.
     public static func makeOptimizer(_ spec: OptimizerSpec, shapes: [[Int]], fallback: OptimizerSpec) throws -> any Optimizer<Scalar> {
-        do {
-            return try OptimizerRegistry.make(spec, shapes: shapes, scalar: Scalar.self)
-        } catch {
-            let matrixShapes = shapes.filter { $0.count == 2 }
-            guard !matrixShapes.isEmpty, matrixShapes.count < shapes.count,
-                  let m: any Optimizer<Scalar> = try? OptimizerRegistry.make(spec, shapes: matrixShapes, scalar: Scalar.self)
-            else { throw error }
-            return try MatrixSplitOptimizer(matrices: m, fallback: fallback, shapes: shapes)
-        }
+        try MatrixSplitOptimizer<Scalar>.make(spec, shapes: shapes, fallback: fallback)
     }
 
     /// Optimizer calls per minibatch: 2 for SAM (`name == "sam"`), else 1. Fixed at init:
