@@ -59,19 +59,11 @@ func sameBits<S: TunedScalar>(_ a: [Tensor<S>], _ b: [Tensor<S>]) -> Bool {
     /// registry refuses it — never for SGD.
     @Test(arguments: OptimizerRegistry.torchNames)
     func resumeEqualsUninterruptedTrainingInFloatAndDouble(_ name: String) throws {
-        if name == "sam" {
-            // TunedOptim's `StateDict.set(_:array:)` tells Double from Float by casting
-            // `[Scalar] as? [Double]`, which succeeds for an *empty* [Float]: SAM's empty
-            // traces are saved as doubles and refused on restore in Float.
-            withKnownIssue("StateDict.set stores an empty [Float] as .doubles") {
-                _ = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
-            }
-        } else {
-            let f = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
-            #expect(f || name != "sgd")
-        }
+        let f = try resumeIsBitIdentical(Self.digitsSmall, optimizer: name)
+        #expect(f || name != "sgd")
         let d = try resumeIsBitIdentical(Self.digitsSmallDouble, optimizer: name)
         #expect(d || name != "sgd")
+        if !(f && d) { print("checkpoint resume: '\(name)' skipped, the registry cannot build it with defaults") }
     }
 
     @Test func corruptedTruncatedOrForeignFilesAreRejected() throws {
