@@ -13,6 +13,7 @@ import TunedOptim
         var p = model.initialParameters(seed: 2)
         for j in p[1].values.indices { p[1].values[j] = 0.2 * Double(j) - 0.1 }
         let err = maxGradientError(model, p, batch: 1, seed: 8)
+        print("gradient check \(kind): max relative error \(err)")
         #expect(err < 1e-6, "max relative gradient error \(err)")
     }
 

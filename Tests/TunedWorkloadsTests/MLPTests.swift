@@ -27,6 +27,7 @@ struct MLPCase: Sendable, CustomStringConvertible {
         // Non-zero biases, so that their gradients are exercised away from the init.
         for i in stride(from: 1, to: p.count, by: 2) { for j in p[i].values.indices { p[i].values[j] = 0.1 * Double(j + 1) - 0.15 } }
         let err = maxGradientError(model, p, batch: 1, seed: 3)
+        print("gradient check MLP \(c): max relative error \(err)")
         #expect(err < 1e-6, "max relative gradient error \(err)")
     }
 
