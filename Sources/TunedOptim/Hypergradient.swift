@@ -78,6 +78,7 @@ public struct Hypergradient<Scalar: TunedScalar>: Optimizer {
         }
     }
 
+    public var gradientCallsPerUpdate: Int { inner.gradientCallsPerUpdate }
     public var stateBytes: Int { inner.stateBytes + direction.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.size }
 
     public func saveState() -> StateDict {

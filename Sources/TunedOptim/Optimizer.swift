@@ -24,6 +24,11 @@ public protocol Optimizer<Scalar>: Sendable {
     /// Bytes of optimizer state held for all parameters (moments, accumulators, buffers).
     var stateBytes: Int { get }
 
+    /// Calls of `step` per parameter update, each with a gradient on the same minibatch:
+    /// 2 for SAM (the ascent step, then the base step with the gradient at the perturbed
+    /// point), 1 for everything else. Wrappers report their inner optimizer's.
+    var gradientCallsPerUpdate: Int { get }
+
     /// The complete state, exactly.
     func saveState() -> StateDict
 
@@ -32,6 +37,8 @@ public protocol Optimizer<Scalar>: Sendable {
 }
 
 extension Optimizer {
+    public var gradientCallsPerUpdate: Int { 1 }
+
     /// Optimizer-state bytes per parameter element, averaged over the tensors.
     public func stateBytesPerParameter(shapes: [[Int]]) -> Double {
         let n = shapes.reduce(0) { $0 + $1.reduce(1, *) }

@@ -26,7 +26,8 @@ public enum OptimizerRegistry {
     /// Every optimizer name `make` accepts with the torch library.
     public static let torchNames: [String] = [
         "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "adafactor",
-        "muon", "lion", "tiger", "lars", "lamb", "lookahead", "sam",
+        "muon", "lion", "tiger", "lars", "lamb", "lookahead", "sam", "sgd_hd", "sgdn_hd", "adam_hd", "hypergradient",
+        "scheduled",
     ]
 
     /// Creates the optimizer for parameters of the given shapes, or throws an

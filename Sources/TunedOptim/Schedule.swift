@@ -152,6 +152,7 @@ public struct Scheduled<Scalar: TunedScalar>: Optimizer {
         inner.step(&params, gradients: gradients)
     }
 
+    public var gradientCallsPerUpdate: Int { inner.gradientCallsPerUpdate }
     public var stateBytes: Int { inner.stateBytes }
 
     public func saveState() -> StateDict {

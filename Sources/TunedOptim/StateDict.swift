@@ -55,10 +55,13 @@ public struct StateDict: Sendable, Equatable {
     }
 
     public mutating func set<Scalar: TunedScalar>(_ key: String, array: [Scalar]) {
-        if let d = array as? [Double] {
-            values[key] = .doubles(d)
-        } else {
+        // Decide by the element type, not by a cast: an empty [Float] casts to [Double] too.
+        if Scalar.self == Double.self {
+            values[key] = .doubles(array as! [Double])
+        } else if Scalar.self == Float.self {
             values[key] = .floats(array as! [Float])
+        } else {
+            values[key] = .doubles(array.map(\.double))
         }
     }
 

@@ -46,6 +46,7 @@ public struct MatrixSplitOptimizer<Scalar: TunedScalar>: Optimizer {
         set { matrices.learningRate = newValue }
     }
     public var stepCount: Int { matrices.stepCount }
+    public var gradientCallsPerUpdate: Int { max(matrices.gradientCallsPerUpdate, others.gradientCallsPerUpdate) }
     public var stateBytes: Int { matrices.stateBytes + others.stateBytes }
 
     public mutating func step(_ params: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {

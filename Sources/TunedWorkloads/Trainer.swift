@@ -84,7 +84,7 @@ public struct Trainer<W: Workload>: Sendable {
         self.batchSize = batchSize
         self.evalEvery = evalEvery
         self.optimizer = optimizer
-        gradientCallsPerBatch = optimizer.name == "sam" ? 2 : 1
+        gradientCallsPerBatch = optimizer.gradientCallsPerUpdate
         parameters = workload.initialParameters(seed: seed)
         gradients = workload.parameterShapes.map { Tensor(zeros: $0) }
     }
@@ -95,7 +95,7 @@ public struct Trainer<W: Workload>: Sendable {
         try MatrixSplitOptimizer<Scalar>.make(spec, shapes: shapes, fallback: fallback)
     }
 
-    /// Optimizer calls per minibatch: 2 for SAM (`name == "sam"`), else 1. Fixed at init:
+    /// Optimizer calls per minibatch (`Optimizer.gradientCallsPerUpdate`: 2 for SAM). Fixed at init:
     /// a restore must bring an optimizer of the same name.
     public let gradientCallsPerBatch: Int
 

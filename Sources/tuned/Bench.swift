@@ -35,7 +35,7 @@ extension Tuned {
             var rows: [BenchResult] = []
             if wanted.contains("mlp") {
                 do { rows += try MLPBench.run(csv: digits, steps: steps) } catch {
-                    throw ValidationError("mlp benchmark: \(error)")
+                    throw Failure("mlp benchmark: \(error)")
                 }
                 print(BenchReport.table(rows.filter { $0.group.hasPrefix("mlp") }), terminator: "")
             }

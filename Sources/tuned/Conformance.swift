@@ -26,7 +26,7 @@ extension Tuned {
             do {
                 outcomes = try TunedOptim.Conformance.runDirectory(URL(fileURLWithPath: dir))
             } catch {
-                throw ValidationError("\(error)")
+                throw Failure("\(error)")
             }
             let width = max(20, outcomes.map(\.name.count).max() ?? 0)
             for o in outcomes {

@@ -19,10 +19,12 @@ struct BatchEcho: Workload {
     var features: TaskFeatures { TaskFeatures(modelKind: kind, parameterCount: 1, taskType: "optimization") }
 }
 
-/// Records the gradients it is given; named "sam" to check the trainer's batch pairing.
+/// Records the gradients it is given; `callsPerUpdate` 2 behaves like SAM for batching.
 struct RecordingOptimizer: Optimizer {
     typealias Scalar = Double
     var name: String
+    var callsPerUpdate = 1
+    var gradientCallsPerUpdate: Int { callsPerUpdate }
     var learningRate = 0.5
     var stepCount = 0
     var seen: [Double] = []
@@ -38,12 +40,23 @@ struct RecordingOptimizer: Optimizer {
 
 @Suite struct TrainerTests {
     @Test func samSeesEachMinibatchTwiceOthersOnce() throws {
-        var sam = try Trainer(workload: BatchEcho(), optimizer: RecordingOptimizer(name: "sam"), seed: 0)
+        var sam = try Trainer(workload: BatchEcho(), optimizer: RecordingOptimizer(name: "sam", callsPerUpdate: 2), seed: 0)
         sam.run(until: 6)
         #expect((sam.optimizer as! RecordingOptimizer).seen == [0, 0, 1, 1, 2, 2])
         var plain = try Trainer(workload: BatchEcho(), optimizer: RecordingOptimizer(name: "sgd"), seed: 0)
         plain.run(until: 4)
         #expect((plain.optimizer as! RecordingOptimizer).seen == [0, 1, 2, 3])
+    }
+
+    @Test func samInsideAScheduleAndHypergradientStillPairsMinibatches() throws {
+        let spec = OptimizerSpec(name: "sam", hyperparameters: Hyperparameters(["optimizer": .object(["name": .string("sgd")])]))
+        let sam: any Optimizer<Double> = try OptimizerRegistry.make(spec, shapes: [[1]])
+        let wrapped = Hypergradient(
+            inner: Scheduled(inner: sam, schedule: .constant), hypergradLR: 1e-3,
+            bounds: LearningRateBounds(min: 0, max: 1), shapes: [[1]])
+        let t = try Trainer(workload: BatchEcho(), optimizer: wrapped, seed: 0)
+        #expect(t.gradientCallsPerBatch == 2)
+        #expect((0..<6).map(t.batchIndex(forStep:)) == [0, 0, 1, 1, 2, 2])
     }
 
     @Test func recordsCarryTheRunningMeanOfMinibatchLossesAcrossSegments() throws {

@@ -73,26 +73,41 @@ public struct Adam<Scalar: TunedScalar>: Optimizer {
         let w1 = Scalar(1 - beta1), b2 = Scalar(beta2), oneMinusB2 = Scalar(1 - beta2), e = Scalar(eps)
         let wd = Scalar(weightDecay), shrink = Scalar(1 - learningRate * weightDecay)
         let coupled = weightDecay != 0 && !decoupledWeightDecay, decoupled = weightDecay != 0 && decoupledWeightDecay
-        let negate = maximize, ams = amsgrad
+        let sign: Scalar = maximize ? -1 : 1
         for i in params.indices {
             params[i].values.withUnsafeMutableBufferPointer { p in
             gradients[i].values.withUnsafeBufferPointer { g in
             expAvg[i].withUnsafeMutableBufferPointer { m in
             expAvgSq[i].withUnsafeMutableBufferPointer { v in
             maxExpAvgSq[i].withUnsafeMutableBufferPointer { vmax in
-                for j in 0..<p.count {
-                    var gj = negate ? -g[j] : g[j]
-                    if decoupled { p[j] = p[j] * shrink }
-                    if coupled { gj = gj + wd * p[j] }
-                    m[j] = torchLerp(m[j], gj, w1)
-                    v[j] = v[j] * b2 + oneMinusB2 * gj * gj
-                    var vj = v[j]
-                    if ams {
-                        vmax[j] = nanMaximum(vmax[j], vj)
-                        vj = vmax[j]
+                let n = p.count
+                let (p, g, m, v, vmax) = (p.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress, vmax.baseAddress)
+                // One loop body, instantiated for each combination of the branch flags so that
+                // every instance is a straight-line loop the compiler vectorises.
+                @inline(__always) func update(_ coupled: Bool, _ decoupled: Bool, _ ams: Bool) {
+                    for j in 0..<n {
+                        var gj = sign * g[j]
+                        if decoupled { p[j] = p[j] * shrink }
+                        if coupled { gj = gj + wd * p[j] }
+                        m[j] = torchLerp(m[j], gj, w1)
+                        let vj = v![j] * b2 + oneMinusB2 * gj * gj
+                        v![j] = vj
+                        var vd = vj
+                        if ams {
+                            vd = nanMaximum(vmax![j], vj)
+                            vmax![j] = vd
+                        }
+                        let denom = vd.squareRoot() / bc2Sqrt + e
+                        p[j] = p[j] + negStepSize * m[j] / denom
                     }
-                    let denom = vj.squareRoot() / bc2Sqrt + e
-                    p[j] = p[j] + negStepSize * m[j] / denom
+                }
+                switch (coupled, decoupled, amsgrad) {
+                case (false, false, false): update(false, false, false)
+                case (false, true, false): update(false, true, false)
+                case (true, false, false): update(true, false, false)
+                case (false, false, true): update(false, false, true)
+                case (false, true, true): update(false, true, true)
+                default: update(true, false, true)
                 }
             }}}}}
         }

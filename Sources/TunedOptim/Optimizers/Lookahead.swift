@@ -115,6 +115,7 @@ public struct Lookahead<Scalar: TunedScalar>: Optimizer, HasSlowWeights {
         }
     }
 
+    public var gradientCallsPerUpdate: Int { inner.gradientCallsPerUpdate }
     public var stateBytes: Int { inner.stateBytes + slow.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.size }
 
     public func saveState() -> StateDict {

@@ -184,6 +184,8 @@ public struct SAM<Scalar: TunedScalar>: Optimizer {
         }
     }
 
+    public var gradientCallsPerUpdate: Int { syncPeriod }
+
     public var stateBytes: Int {
         outer.stateBytes + (cache.reduce(0) { $0 + $1.count } + trace.reduce(0) { $0 + $1.count }) * MemoryLayout<Scalar>.size
     }
