@@ -1,3 +1,0 @@
-import Testing
-@testable import TunedStore
-@Test func placeholder() {}
