@@ -42,11 +42,7 @@ extension Store {
     public func appendMetrics(_ rows: [MetricRow]) async throws -> Int {
         if rows.isEmpty { return 0 }
         return try await write { db in
-            let inserted = try Self.insertMetrics(rows.lazy.map { ($0.trial, $0.segment, $0) }, db)
-            var trials = Set<TrialID>()
-            for row in rows { trials.insert(row.trial) }
-            try Self.refreshSummaries(of: trials, db, now: Date())
-            return inserted
+            try Self.insertMetrics(rows, db, now: Date())
         }
     }
 
@@ -80,47 +76,92 @@ extension Store {
 
     // MARK: - Helpers
 
-    /// INSERT OR IGNORE through one cached statement; returns the number of new rows.
-    static func insertMetrics<S: Sequence>(_ rows: S, _ db: Database) throws -> Int
-    where S.Element == (TrialID, SegmentID?, MetricRow) {
+    /// INSERT OR IGNORE through one cached statement, then the touched trials' summaries
+    /// (``updateSummaries(_:_:now:)``) from the rows actually inserted. Returns their number.
+    static func insertMetrics<S: Sequence>(_ rows: S, _ db: Database, now: Date) throws -> Int
+    where S.Element == MetricRow {
         let statement = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO metrics (trial_id, name, step, value, segment_id) VALUES (?, ?, ?, ?, ?)")
-        var inserted = 0
-        for (trial, segment, row) in rows {
+        var inserted: [TrialID: [MetricRow]] = [:]
+        var count = 0
+        for row in rows {
             // NaN binds as NULL (SQLite has no NaN); ±infinity is stored as is.
             statement.setUncheckedArguments([
-                trial.rawValue, row.name, row.step, row.value.isNaN ? nil : row.value, segment?.rawValue,
+                row.trial.rawValue, row.name, row.step, row.value.isNaN ? nil : row.value, row.segment?.rawValue,
             ])
             try statement.execute()
-            inserted += db.changesCount
+            if db.changesCount > 0 {
+                count += 1
+                inserted[row.trial, default: []].append(row)
+            }
         }
-        return inserted
+        try updateSummaries(inserted, db, now: now)
+        return count
     }
 
-    /// Recomputes trials' `best_value`/`best_step` (task objective, NaN never best) and
-    /// `final_metrics_json` (latest step's value of every metric name) from `metrics`.
-    static func refreshSummaries(of trials: Set<TrialID>, _ db: Database, now: Date) throws {
-        if trials.isEmpty { return }
-        let ids = "[" + trials.map { String($0.rawValue) }.joined(separator: ",") + "]"
-        // The ORDER BY key maps "best" to "smallest" for both modes.
-        let best = """
-            FROM metrics m JOIN tasks k ON k.id = trials.task_id
-            WHERE m.trial_id = trials.id AND m.name = k.objective_metric AND m.value IS NOT NULL
-            ORDER BY CASE k.objective_mode WHEN 'max' THEN -m.value ELSE m.value END, m.step LIMIT 1
-            """
-        try db.execute(
+    /// Folds newly inserted metric rows into their trials' summaries, one UPDATE per trial:
+    /// `best_value`/`best_step` (the task's objective metric; NaN is never best; ties keep
+    /// the earlier step) and `final_metrics_json` (per name, the inserted row with the
+    /// highest step replaces the stored value). Rows ignored as duplicates change nothing.
+    static func updateSummaries(_ inserted: [TrialID: [MetricRow]], _ db: Database, now: Date) throws {
+        if inserted.isEmpty { return }
+        var objectives: [TrialID: Objective] = [:]
+        let ids = "[" + inserted.keys.map { String($0.rawValue) }.joined(separator: ",") + "]"
+        let cursor = try Row.fetchCursor(
+            db,
             sql: """
-                UPDATE trials SET
-                    best_value = (SELECT m.value \(best)),
-                    best_step = (SELECT m.step \(best)),
-                    final_metrics_json = (
-                        SELECT json_group_object(m1.name, m1.value) FROM metrics m1
-                        WHERE m1.trial_id = trials.id
-                          AND m1.step = (SELECT MAX(m2.step) FROM metrics m2
-                                         WHERE m2.trial_id = m1.trial_id AND m2.name = m1.name)),
-                    updated_at = ?
-                WHERE id IN (SELECT value FROM json_each(?))
+                SELECT t.id, k.objective_metric, k.objective_mode FROM trials t JOIN tasks k ON k.id = t.task_id
+                WHERE t.id IN (SELECT value FROM json_each(?))
                 """,
-            arguments: [now.storeTime, ids])
+            arguments: [ids])
+        while let row = try cursor.next() {
+            objectives[TrialID(row[0] as Int64)] = Objective(metric: row[1], mode: row[2])
+        }
+        for (trial, rows) in inserted {
+            guard let objective = objectives[trial] else { throw StoreError.notFound("trial \(trial)") }
+            var latest: [String: MetricRow] = [:]
+            var best: MetricRow?
+            for row in rows {
+                if let current = latest[row.name], current.step > row.step {} else { latest[row.name] = row }
+                if row.name == objective.metric, !row.value.isNaN {
+                    if let b = best {
+                        if objective.mode.isBetter(row.value, than: b.value) || (row.value == b.value && row.step < b.step) {
+                            best = row
+                        }
+                    } else {
+                        best = row
+                    }
+                }
+            }
+            let names = latest.keys.sorted()
+            // ?1 best value, ?2 its step, ?3 now, ?4 trial id, then (path, value) pairs from ?5.
+            let paths = names.indices.map { "?\(5 + 2 * $0), ?\(6 + 2 * $0)" }.joined(separator: ", ")
+            var arguments: StatementArguments = []
+            for name in names {
+                let value = latest[name]!.value
+                arguments += [try jsonPath(name), value.isNaN ? nil : value]
+            }
+            let better = objective.mode == .max ? ">" : "<"
+            let condition = "?1 IS NOT NULL AND (best_value IS NULL OR ?1 \(better) best_value)"
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE trials SET
+                        best_step = CASE WHEN \(condition) THEN ?2 ELSE best_step END,
+                        best_value = CASE WHEN \(condition) THEN ?1 ELSE best_value END,
+                        final_metrics_json = json_set(COALESCE(final_metrics_json, '{}'), \(paths)),
+                        updated_at = ?3
+                    WHERE id = ?4
+                    """)
+            try statement.execute(arguments: [best?.value, best?.step, now.storeTime, trial.rawValue] + arguments)
+        }
+    }
+
+    /// A JSON path selecting the object member `name` (quoted, so dots and spaces are fine).
+    static func jsonPath(_ name: String) throws -> String {
+        if name.isEmpty || name.unicodeScalars.contains(where: { $0 == "\"" || $0 == "\\" || $0.value < 0x20 }) {
+            throw StoreError.invalidArgument(
+                "metric name \(name.debugDescription) is empty or contains a quote, backslash or control character")
+        }
+        return "$.\"" + name + "\""
     }
 }

@@ -12,8 +12,12 @@ public struct TrialResult: Sendable, Hashable {
     /// Best value of the task's objective metric; nil before any (non-NaN) value.
     public var bestValue: Double?
     public var bestStep: Int?
-    /// Latest value of every metric name (NaN where the latest value was NaN).
-    public var finalMetrics: [String: Double]
+    /// Latest value of every metric name as a JSON object, e.g. `{"val_loss":0.25,"lr":0.01}`
+    /// (null for NaN). Pass it through to JSON replies as is, or read ``finalMetrics``.
+    public var finalMetricsJSON: String?
+
+    /// ``finalMetricsJSON`` decoded (parsed on each access; NaN where the value was NaN).
+    public var finalMetrics: [String: Double] { finalMetricsJSON.map(FlatJSON.numbers) ?? [:] }
 }
 
 /// A task's results: its trials ranked by the objective, best first (trials without a
@@ -25,53 +29,83 @@ public struct TaskResults: Sendable {
 }
 
 extension Store {
-    /// A task's results in one read transaction: two indexed queries, the final metrics
-    /// unpacked by SQLite's `json_each`.
+    /// A task's results in one read: one query on the `(task_id, best_value)` index, ranked
+    /// by SQLite; final metrics come as the stored JSON text, decoded on demand.
     public func results(task id: TaskID) async throws -> TaskResults {
         try await read { db in
             guard let task = try TaskRecord.fetchOne(db, key: id) else { throw StoreError.notFound("task \(id)") }
+            let direction = task.objectiveMode == .max ? "DESC" : "ASC"
             var trials: [TrialResult] = []
-            var index: [Int64: Int] = [:]
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT id, member, generation, status, config_json, steps_done, best_value, best_step
-                    FROM trials WHERE task_id = ? ORDER BY id
+                    SELECT id, member, generation, status, config_json, steps_done, best_value, best_step,
+                           final_metrics_json
+                    FROM trials WHERE task_id = ?
+                    ORDER BY best_value IS NULL, best_value \(direction), id
                     """,
                 arguments: [id])
             while let row = try rows.next() {
-                let trialID: Int64 = row[0]
-                index[trialID] = trials.count
                 trials.append(
                     TrialResult(
-                        trial: TrialID(trialID), member: row[1], generation: row[2], status: row[3],
+                        trial: TrialID(row[0] as Int64), member: row[1], generation: row[2], status: row[3],
                         configJSON: row[4], stepsDone: row[5], bestValue: row[6], bestStep: row[7],
-                        finalMetrics: [:]))
-            }
-            let metrics = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT t.id, j.key, j.value FROM trials t, json_each(t.final_metrics_json) j
-                    WHERE t.task_id = ? AND t.final_metrics_json IS NOT NULL
-                    """,
-                arguments: [id])
-            while let row = try metrics.next() {
-                let trialID: Int64 = row[0]
-                if let i = index[trialID] {
-                    let name: String = row[1]
-                    trials[i].finalMetrics[name] = metricValue(row[2])
-                }
-            }
-            let mode = task.objectiveMode
-            trials.sort { a, b in
-                switch (a.bestValue, b.bestValue) {
-                case let (x?, y?): x == y ? a.trial < b.trial : mode.isBetter(x, than: y)
-                case (.some, nil): true
-                case (nil, .some): false
-                case (nil, nil): a.trial < b.trial
-                }
+                        finalMetricsJSON: row[8]))
             }
             return TaskResults(task: task, trials: trials)
         }
+    }
+}
+
+/// Decodes the flat `{"name": number|null, …}` objects that SQLite's `json_set` writes,
+/// without Foundation's JSON machinery; anything else goes through `JSONSerialization`.
+enum FlatJSON {
+    static func numbers(_ text: String) -> [String: Double] {
+        var result: [String: Double] = [:]
+        let bytes = Array(text.utf8)
+        var i = 0
+        func skipSpace() { while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 } }
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { return fallback(text) }
+        i += 1
+        while true {
+            skipSpace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { return result }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return fallback(text) }
+            i += 1
+            let keyStart = i
+            while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
+                if bytes[i] == UInt8(ascii: "\\") { return fallback(text) }
+                i += 1
+            }
+            guard i < bytes.count else { return fallback(text) }
+            let key = String(decoding: bytes[keyStart..<i], as: UTF8.self)
+            i += 1
+            skipSpace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return fallback(text) }
+            i += 1
+            skipSpace()
+            let valueStart = i
+            while i < bytes.count, bytes[i] != UInt8(ascii: ","), bytes[i] != UInt8(ascii: "}"), bytes[i] != 0x20 { i += 1 }
+            let token = String(decoding: bytes[valueStart..<i], as: UTF8.self)
+            if token == "null" {
+                result[key] = .nan
+            } else if let value = Double(token) {
+                result[key] = value
+            } else {
+                return fallback(text)
+            }
+            skipSpace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: ",") { i += 1 }
+        }
+    }
+
+    private static func fallback(_ text: String) -> [String: Double] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+        var result: [String: Double] = [:]
+        for (key, value) in object {
+            if let number = value as? NSNumber { result[key] = number.doubleValue } else if value is NSNull { result[key] = .nan }
+        }
+        return result
     }
 }

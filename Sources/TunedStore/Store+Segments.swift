@@ -182,7 +182,9 @@ extension Store {
                 checkpointID = newCheckpoint
             }
 
-            let inserted = try Self.insertMetrics(metrics.lazy.map { (trial.id, id, MetricRow(trial: trial.id, step: $0.step, name: $0.name, value: $0.value)) }, db)
+            let inserted = try Self.insertMetrics(
+                metrics.lazy.map { MetricRow(trial: trial.id, step: $0.step, name: $0.name, value: $0.value, segment: id) },
+                db, now: now)
 
             try db.execute(
                 sql: """
@@ -205,7 +207,6 @@ extension Store {
                     status, trialUpdate.stepsDone ?? segment.endStep, checkpointID, trialUpdate.configJSON,
                     trialUpdate.error, now.storeTime, trial.id,
                 ])
-            try Self.refreshSummaries(of: [trial.id], db, now: now)
 
             var next: SegmentID?
             if let end = trialUpdate.nextSegmentEnd, !frozen, !status.isTerminal {
