@@ -135,11 +135,10 @@ extension Store {
             }
             let names = latest.keys.sorted()
             // ?1 best value, ?2 its step, ?3 now, ?4 trial id, then (path, value) pairs from ?5.
-            let paths = names.indices.map { "?\(5 + 2 * $0), ?\(6 + 2 * $0)" }.joined(separator: ", ")
+            let paths = names.indices.map { "?\(5 + 2 * $0), json(?\(6 + 2 * $0))" }.joined(separator: ", ")
             var arguments: StatementArguments = []
             for name in names {
-                let value = latest[name]!.value
-                arguments += [try jsonPath(name), value.isNaN ? nil : value]
+                arguments += [try jsonPath(name), jsonNumber(latest[name]!.value)]
             }
             let better = objective.mode == .max ? ">" : "<"
             let condition = "?1 IS NOT NULL AND (best_value IS NULL OR ?1 \(better) best_value)"
@@ -154,6 +153,14 @@ extension Store {
                     """)
             try statement.execute(arguments: [best?.value, best?.step, now.storeTime, trial.rawValue] + arguments)
         }
+    }
+
+    /// A Double as JSON text: NaN is `null`, ±infinity `±9e999` (what SQLite itself writes
+    /// for infinities and reads back as such), anything else its shortest exact decimal.
+    static func jsonNumber(_ value: Double) -> String {
+        if value.isNaN { return "null" }
+        if value.isInfinite { return value > 0 ? "9e999" : "-9e999" }
+        return "\(value)"
     }
 
     /// A JSON path selecting the object member `name` (quoted, so dots and spaces are fine).

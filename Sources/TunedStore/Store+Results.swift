@@ -29,30 +29,47 @@ public struct TaskResults: Sendable {
 }
 
 extension Store {
-    /// A task's results in one read: one query on the `(task_id, best_value)` index, ranked
-    /// by SQLite; final metrics come as the stored JSON text, decoded on demand.
+    /// A task's results in one read transaction, walking the `(task_id, best_value)` index
+    /// in order (no sort): first the trials with a value, best first, then the others by id.
+    /// Final metrics come as the stored JSON text, decoded on demand.
     public func results(task id: TaskID) async throws -> TaskResults {
         try await read { db in
             guard let task = try TaskRecord.fetchOne(db, key: id) else { throw StoreError.notFound("task \(id)") }
+            let columns = """
+                SELECT id, member, generation, status, config_json, steps_done, best_value, best_step,
+                       final_metrics_json
+                FROM trials INDEXED BY trials_by_task_best
+                """
             let direction = task.objectiveMode == .max ? "DESC" : "ASC"
             var trials: [TrialResult] = []
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT id, member, generation, status, config_json, steps_done, best_value, best_step,
-                           final_metrics_json
-                    FROM trials WHERE task_id = ?
-                    ORDER BY best_value IS NULL, best_value \(direction), id
-                    """,
-                arguments: [id])
-            while let row = try rows.next() {
-                trials.append(
-                    TrialResult(
-                        trial: TrialID(row[0] as Int64), member: row[1], generation: row[2], status: row[3],
-                        configJSON: row[4], stepsDone: row[5], bestValue: row[6], bestStep: row[7],
-                        finalMetricsJSON: row[8]))
+            for sql in [
+                "\(columns) WHERE task_id = ? AND best_value IS NOT NULL ORDER BY best_value \(direction)",
+                "\(columns) WHERE task_id = ? AND best_value IS NULL ORDER BY best_value",
+            ] {
+                let first = trials.count
+                let rows = try Row.fetchCursor(db, sql: sql, arguments: [id])
+                while let row = try rows.next() {
+                    trials.append(
+                        TrialResult(
+                            trial: TrialID(row[0] as Int64), member: row[1], generation: row[2], status: row[3],
+                            configJSON: row[4], stepsDone: row[5], bestValue: row[6], bestStep: row[7],
+                            finalMetricsJSON: row[8]))
+                }
+                if direction == "DESC" || first > 0 { Self.orderTiesByID(&trials[first...]) }
             }
             return TaskResults(task: task, trials: trials)
+        }
+    }
+
+    /// Index order puts equal values in rowid order, reversed by a DESC walk: restore
+    /// ascending ids within each run of equal values (rarely more than one element).
+    static func orderTiesByID(_ trials: inout ArraySlice<TrialResult>) {
+        var start = trials.startIndex
+        while start < trials.endIndex {
+            var end = start + 1
+            while end < trials.endIndex, trials[end].bestValue == trials[start].bestValue { end += 1 }
+            if end - start > 1 { trials[start..<end].sort { $0.trial < $1.trial } }
+            start = end
         }
     }
 }

@@ -67,8 +67,9 @@ public struct CommitOutcome: Sendable, Hashable {
 }
 
 extension Store {
-    /// Atomically takes the oldest queued segment of a queued or running task, marks it
-    /// leased to `worker` until `now + leaseDuration`, its trial running and its task running.
+    /// Atomically takes the oldest queued segment of a queued or running task whose trial is
+    /// pending (so a paused trial waits, and a trial never runs two segments at once), marks
+    /// it leased to `worker` until `now + leaseDuration`, its trial running and its task running.
     /// - Returns: nil when there is no work.
     public func leaseNextSegment(worker: String, now: Date = Date(), leaseDuration: TimeInterval) async throws
         -> SegmentLease?
@@ -78,8 +79,10 @@ extension Store {
                 var segment = try SegmentRecord.fetchOne(
                     db,
                     sql: """
-                        SELECT s.* FROM segments s JOIN tasks k ON k.id = s.task_id
-                        WHERE s.status = 'queued' AND k.status IN ('queued', 'running')
+                        SELECT s.* FROM segments s
+                        JOIN tasks k ON k.id = s.task_id
+                        JOIN trials t ON t.id = s.trial_id
+                        WHERE s.status = 'queued' AND k.status IN ('queued', 'running') AND t.status = 'pending'
                         ORDER BY s.id LIMIT 1
                         """)
             else { return nil }

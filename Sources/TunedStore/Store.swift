@@ -76,3 +76,17 @@ public final class Store: Sendable {
         }
     }
 }
+
+extension Store {
+    /// `PRAGMA quick_check`: throws `.corrupt` with SQLite's first complaint when the file is damaged.
+    public func quickCheck() async throws {
+        let problems = try await read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+        if problems != ["ok"] {
+            throw StoreError(
+                .corrupt,
+                "the store at \(path) is corrupt (\(problems.first ?? "?")); "
+                    + "restore it from a backup or move it aside to start afresh",
+                path: path)
+        }
+    }
+}
