@@ -50,9 +50,10 @@ enum Migrator {
             for migration in migrations.sorted(by: { $0.version < $1.version }) {
                 try db.inTransaction(.immediate) {
                     // Re-check inside the lock: another process may have applied it.
-                    let done = try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)",
-                        arguments: [migration.version]) ?? false
+                    let done =
+                        try Bool.fetchOne(
+                            db, sql: "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)",
+                            arguments: [migration.version]) ?? false
                     if done { return .commit }
                     try db.execute(sql: migration.sql)
                     if try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") != nil {

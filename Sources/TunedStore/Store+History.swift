@@ -61,7 +61,9 @@ extension Store {
                     UPDATE trials SET config_json = ?, generation = ?, checkpoint_id = COALESCE(?, checkpoint_id),
                         steps_done = ?, updated_at = ? WHERE id = ?
                     """,
-                arguments: [edge.newConfigJSON, edge.generation, edge.donorCheckpoint, stepsDone, now.storeTime, edge.recipient])
+                arguments: [
+                    edge.newConfigJSON, edge.generation, edge.donorCheckpoint, stepsDone, now.storeTime, edge.recipient,
+                ])
             var next: SegmentID?
             if let end = nextSegmentEnd {
                 next = try Self.insertSegment(
@@ -130,7 +132,8 @@ extension Store {
             guard let policy = try PolicyRecord.fetchOne(db, key: version) else {
                 throw StoreError.notFound("policy version \(version)")
             }
-            try db.execute(sql: "UPDATE policies SET active = 0 WHERE kind = ? AND active = 1", arguments: [policy.kind])
+            try db.execute(
+                sql: "UPDATE policies SET active = 0 WHERE kind = ? AND active = 1", arguments: [policy.kind])
             try db.execute(sql: "UPDATE policies SET active = 1 WHERE version = ?", arguments: [version])
         }
     }
@@ -175,7 +178,12 @@ extension Store {
     public func markCheckpointsReleased(_ ids: [CheckpointID], now: Date = Date()) async throws {
         try await write { db in
             let statement = try db.makeStatement(
-                sql: "UPDATE checkpoints SET released_at = ?, blob = CASE WHEN blob IS NULL THEN NULL ELSE x'' END WHERE id = ? AND released_at IS NULL")
+                sql:
+                    """
+                    UPDATE checkpoints SET released_at = ?, blob = CASE WHEN blob IS NULL THEN NULL ELSE x'' END
+                    WHERE id = ? AND released_at IS NULL
+                    """
+            )
             for id in ids { try statement.execute(arguments: [now.storeTime, id]) }
         }
     }

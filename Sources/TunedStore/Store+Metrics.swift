@@ -125,7 +125,9 @@ extension Store {
                 if let current = latest[row.name], current.step > row.step {} else { latest[row.name] = row }
                 if row.name == objective.metric, !row.value.isNaN {
                     if let b = best {
-                        if objective.mode.isBetter(row.value, than: b.value) || (row.value == b.value && row.step < b.step) {
+                        if objective.mode.isBetter(row.value, than: b.value)
+                            || (row.value == b.value && row.step < b.step)
+                        {
                             best = row
                         }
                     } else {

@@ -81,7 +81,11 @@ enum FlatJSON {
         var result: [String: Double] = [:]
         let bytes = Array(text.utf8)
         var i = 0
-        func skipSpace() { while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x09 || bytes[i] == 0x0D { i += 1 } }
+        func skipSpace() {
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x09 || bytes[i] == 0x0D {
+                i += 1
+            }
+        }
         skipSpace()
         guard i < bytes.count, bytes[i] == UInt8(ascii: "{") else { return fallback(text) }
         i += 1
@@ -103,7 +107,9 @@ enum FlatJSON {
             i += 1
             skipSpace()
             let valueStart = i
-            while i < bytes.count, bytes[i] != UInt8(ascii: ","), bytes[i] != UInt8(ascii: "}"), bytes[i] != 0x20 { i += 1 }
+            while i < bytes.count, bytes[i] != UInt8(ascii: ","), bytes[i] != UInt8(ascii: "}"), bytes[i] != 0x20 {
+                i += 1
+            }
             let token = String(decoding: bytes[valueStart..<i], as: UTF8.self)
             if token == "null" {
                 result[key] = .nan
@@ -118,10 +124,16 @@ enum FlatJSON {
     }
 
     private static func fallback(_ text: String) -> [String: Double] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            return [:]
+        }
         var result: [String: Double] = [:]
         for (key, value) in object {
-            if let number = value as? NSNumber { result[key] = number.doubleValue } else if value is NSNull { result[key] = .nan }
+            if let number = value as? NSNumber {
+                result[key] = number.doubleValue
+            } else if value is NSNull {
+                result[key] = .nan
+            }
         }
         return result
     }

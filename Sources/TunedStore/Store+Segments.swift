@@ -97,14 +97,19 @@ extension Store {
                 sql: "UPDATE trials SET status = 'running', updated_at = ? WHERE id = ?",
                 arguments: [now.storeTime, segment.trialID])
             try db.execute(
-                sql: "UPDATE tasks SET status = 'running', started_at = COALESCE(started_at, ?) WHERE id = ? AND status = 'queued'",
+                sql:
+                    """
+                    UPDATE tasks SET status = 'running', started_at = COALESCE(started_at, ?)
+                    WHERE id = ? AND status = 'queued'
+                    """,
                 arguments: [now.storeTime, segment.taskID])
             segment.status = .leased
             segment.leaseOwner = worker
             segment.leaseExpiresAt = Date(timeIntervalSince1970: expires.storeTime)
             segment.updatedAt = Date(timeIntervalSince1970: now.storeTime)
             guard let trial = try TrialRecord.fetchOne(db, key: segment.trialID),
-                let spec = try String.fetchOne(db, sql: "SELECT spec_json FROM tasks WHERE id = ?", arguments: [segment.taskID])
+                let spec = try String.fetchOne(
+                    db, sql: "SELECT spec_json FROM tasks WHERE id = ?", arguments: [segment.taskID])
             else { throw StoreError.invalidState("segment \(segment.id) has no trial or task") }
             let checkpoint = try segment.fromCheckpointID.flatMap { try CheckpointRecord.fetchOne(db, key: $0) }
             return SegmentLease(segment: segment, trial: trial, taskSpecJSON: spec, checkpoint: checkpoint)
@@ -151,7 +156,8 @@ extension Store {
             case .done:
                 return CommitOutcome(checkpoint: nil, nextSegment: nil, metricsInserted: 0, alreadyCommitted: true)
             case .failed:
-                throw StoreError.invalidState("segment \(id) has failed (\(segment.error ?? "no reason")); it cannot be committed")
+                throw StoreError.invalidState(
+                    "segment \(id) has failed (\(segment.error ?? "no reason")); it cannot be committed")
             case .leased:
                 if let worker, segment.leaseOwner != worker {
                     throw StoreError.leaseLost(segment: id, worker: worker, owner: segment.leaseOwner)
@@ -174,7 +180,8 @@ extension Store {
                     }
                 try db.execute(
                     sql: """
-                        INSERT INTO checkpoints (trial_id, segment_id, step, path, blob, size, checksum, pinned, created_at)
+                        INSERT INTO checkpoints (trial_id, segment_id, step, path, blob, size, checksum, pinned,
+                                                 created_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
@@ -186,7 +193,9 @@ extension Store {
             }
 
             let inserted = try Self.insertMetrics(
-                metrics.lazy.map { MetricRow(trial: trial.id, step: $0.step, name: $0.name, value: $0.value, segment: id) },
+                metrics.lazy.map {
+                    MetricRow(trial: trial.id, step: $0.step, name: $0.name, value: $0.value, segment: id)
+                },
                 db, now: now)
 
             try db.execute(
@@ -237,7 +246,8 @@ extension Store {
                 throw StoreError.notFound("segment \(id)")
             }
             guard segment.status == .leased || segment.status == .queued else {
-                throw StoreError.invalidState("segment \(id) is \(segment.status.rawValue); only a live segment can fail")
+                throw StoreError.invalidState(
+                    "segment \(id) is \(segment.status.rawValue); only a live segment can fail")
             }
             if let worker, segment.status == .leased, segment.leaseOwner != worker {
                 throw StoreError.leaseLost(segment: id, worker: worker, owner: segment.leaseOwner)
@@ -253,7 +263,9 @@ extension Store {
                     UPDATE trials SET status = ?, error = ?, updated_at = ?
                     WHERE id = ? AND status IN ('pending', 'running', 'paused')
                     """,
-                arguments: [retry ? TrialStatus.pending : trialStatus, retry ? nil : error, now.storeTime, segment.trialID])
+                arguments: [
+                    retry ? TrialStatus.pending : trialStatus, retry ? nil : error, now.storeTime, segment.trialID,
+                ])
         }
     }
 

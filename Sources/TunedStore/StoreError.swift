@@ -82,7 +82,9 @@ extension StoreError {
         StoreError(.invalidArgument, message, fileID: fileID, line: line)
     }
 
-    static func leaseLost(segment: SegmentID, worker: String, owner: String?, fileID: String = #fileID, line: Int = #line)
+    static func leaseLost(
+        segment: SegmentID, worker: String, owner: String?, fileID: String = #fileID, line: Int = #line
+    )
         -> StoreError
     {
         let holder = owner.map { "is now leased by \($0)" } ?? "is no longer leased"
@@ -142,7 +144,8 @@ extension StoreError {
             )
         case .SQLITE_CANTOPEN:
             (code, message) = (
-                .cannotOpen, "cannot open the store at \(path) (\(detail)); check that its folder exists and is writable"
+                .cannotOpen,
+                "cannot open the store at \(path) (\(detail)); check that its folder exists and is writable"
             )
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
             (code, message) = (.readOnly, "the store at \(path) is read-only (\(detail)); check its permissions")

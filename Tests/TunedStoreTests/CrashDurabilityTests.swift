@@ -2,11 +2,11 @@ import Foundation
 import GRDB
 import Testing
 
+@testable import TunedStore
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import TunedStore
 
 /// A real process crash: the test binary re-runs itself with a filter that selects only
 /// ``childWritesThenIsKilled()``, which commits, starts one more transaction and SIGKILLs

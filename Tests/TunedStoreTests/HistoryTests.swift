@@ -13,7 +13,8 @@ import Testing
             while let lease = try await store.leaseNextSegment(worker: "w", now: t0, leaseDuration: 10) {
                 let outcome = try await store.commitSegment(
                     lease.segment.id, metrics: [Metric(step: 100, name: "val_loss", value: Double(lease.trial.member))],
-                    checkpoint: NewCheckpoint(step: 100, location: .file(path: "/ck/\(lease.trial.id)"), size: 1, checksum: "c"),
+                    checkpoint: NewCheckpoint(
+                        step: 100, location: .file(path: "/ck/\(lease.trial.id)"), size: 1, checksum: "c"),
                     now: t0)
                 checkpoints[lease.trial.id] = outcome.checkpoint
             }

@@ -8,8 +8,11 @@ import Testing
     @Test func journalModeIsWALAndSynchronousIsFullOnTheWriterAndReaders() async throws {
         try await withStore { store, _ in
             let writer = try await store.onWriter { db in
-                (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
-                 try Int.fetchOne(db, sql: "PRAGMA foreign_keys"))
+                (
+                    try String.fetchOne(db, sql: "PRAGMA journal_mode"),
+                    try Int.fetchOne(db, sql: "PRAGMA synchronous"),
+                    try Int.fetchOne(db, sql: "PRAGMA foreign_keys")
+                )
             }
             #expect(writer.0 == "wal")
             #expect(writer.1 == 2, "synchronous must be FULL (2) on the writer; GRDB's WAL default is NORMAL (1)")
@@ -53,7 +56,9 @@ import Testing
     @Test func storeErrorsTranslateSQLiteCodesIntoMessagesThatSayWhatToDo() {
         let full = StoreError.from(DatabaseError(resultCode: .SQLITE_FULL), path: "/var/lib/tuned/tuned.db")
         #expect(full.code == .outOfDiskSpace)
-        #expect(full.message == "the store at /var/lib/tuned/tuned.db is out of disk space; free space and the daemon resumes")
+        #expect(
+            full.message
+                == "the store at /var/lib/tuned/tuned.db is out of disk space; free space and the daemon resumes")
         #expect(StoreError.from(DatabaseError(resultCode: .SQLITE_CORRUPT), path: "p").code == .corrupt)
         #expect(StoreError.from(DatabaseError(resultCode: .SQLITE_NOTADB), path: "p").code == .notADatabase)
         #expect(StoreError.from(DatabaseError(resultCode: .SQLITE_BUSY), path: "p").code == .busy)
@@ -71,7 +76,8 @@ import Testing
                     demoTask(), trials: [NewTrial(member: 0, configJSON: config(0), firstSegmentEnd: 10)])
                 let lease = try #require(try await writer.leaseNextSegment(worker: "w", now: t0, leaseDuration: 30))
                 try await writer.commitSegment(
-                    lease.segment.id, metrics: (0..<10).map { Metric(step: $0, name: "val_loss", value: 1.0 / Double($0 + 1)) },
+                    lease.segment.id,
+                    metrics: (0..<10).map { Metric(step: $0, name: "val_loss", value: 1.0 / Double($0 + 1)) },
                     checkpoint: nil, now: t0)
             }
             // The WAL is still there: nothing checkpointed it into the main file.

@@ -14,7 +14,8 @@ import Testing
             var taskID: TaskID?
             let create = try await clock.measure {
                 taskID = try await store.createTask(
-                    demoTask(), trials: (0..<n).map { NewTrial(member: $0, configJSON: config($0), firstSegmentEnd: 100) })
+                    demoTask(),
+                    trials: (0..<n).map { NewTrial(member: $0, configJSON: config($0), firstSegmentEnd: 100) })
             }
             let task = try #require(taskID)
             let trials = try await store.trials(task: task)

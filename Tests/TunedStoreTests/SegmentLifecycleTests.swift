@@ -25,12 +25,15 @@ import Testing
             // Member m's val_loss ends at 0.5 - 0.1 m: member 2 is best.
             for (m, lease) in leases.enumerated() {
                 let metrics = (1...100).flatMap { step in
-                    [Metric(step: step, name: "val_loss", value: 1.0 - 0.1 * Double(m) - 0.005 * Double(step)),
-                     Metric(step: step, name: "train_loss", value: 0.9)]
+                    [
+                        Metric(step: step, name: "val_loss", value: 1.0 - 0.1 * Double(m) - 0.005 * Double(step)),
+                        Metric(step: step, name: "train_loss", value: 0.9),
+                    ]
                 }
                 let outcome = try await store.commitSegment(
                     lease.segment.id, worker: "w1", metrics: metrics,
-                    checkpoint: NewCheckpoint(step: 100, location: .file(path: "/ck/\(m)-100"), size: 42, checksum: "sha256:ab"),
+                    checkpoint: NewCheckpoint(
+                        step: 100, location: .file(path: "/ck/\(m)-100"), size: 42, checksum: "sha256:ab"),
                     trialUpdate: TrialProgress(nextSegmentEnd: 200), now: t0)
                 #expect(outcome.metricsInserted == 200)
                 #expect(outcome.nextSegment != nil)
@@ -60,12 +63,16 @@ import Testing
             let metrics = (0..<50).map { Metric(step: $0, name: "val_loss", value: Double($0)) }
             // Streamed while running (worker.report) …
             let streamed = try await store.appendMetrics(
-                metrics.prefix(30).map { MetricRow(trial: lease.trial.id, step: $0.step, name: $0.name, value: $0.value) })
+                metrics.prefix(30).map {
+                    MetricRow(trial: lease.trial.id, step: $0.step, name: $0.name, value: $0.value)
+                })
             #expect(streamed == 30)
             // … then committed in full, then the commit is retransmitted.
-            let first = try await store.commitSegment(lease.segment.id, worker: "w", metrics: metrics, checkpoint: nil, now: t0)
+            let first = try await store.commitSegment(
+                lease.segment.id, worker: "w", metrics: metrics, checkpoint: nil, now: t0)
             #expect(first.metricsInserted == 20)
-            let second = try await store.commitSegment(lease.segment.id, worker: "w", metrics: metrics, checkpoint: nil, now: t0)
+            let second = try await store.commitSegment(
+                lease.segment.id, worker: "w", metrics: metrics, checkpoint: nil, now: t0)
             #expect(second.alreadyCommitted)
             // A replay through appendMetrics (e.g. a re-run segment reporting again) adds nothing.
             let replay = try await store.appendMetrics(
@@ -85,17 +92,22 @@ import Testing
                 demoTask(), trials: [NewTrial(member: 0, configJSON: config(0), firstSegmentEnd: 50)], now: t0)
             let lease = try #require(try await store.leaseNextSegment(worker: "dead", now: t0, leaseDuration: 10))
             #expect(try await store.expireLeases(now: t0.addingTimeInterval(5)).isEmpty)
-            try await store.renewLease(lease.segment.id, worker: "dead", now: t0.addingTimeInterval(5), leaseDuration: 10)
-            #expect(try await store.expireLeases(now: t0.addingTimeInterval(14)).isEmpty, "the renewal moved the expiry to t0+15")
+            try await store.renewLease(
+                lease.segment.id, worker: "dead", now: t0.addingTimeInterval(5), leaseDuration: 10)
+            #expect(
+                try await store.expireLeases(now: t0.addingTimeInterval(14)).isEmpty,
+                "the renewal moved the expiry to t0+15")
             let expired = try await store.expireLeases(now: t0.addingTimeInterval(15))
             #expect(expired == [lease.segment.id])
             let trial = try #require(try await store.trials(task: taskID).first)
             #expect(trial.status == .pending)
             // The dead worker can no longer renew; another worker gets the segment, attempt 2.
             await #expect(throws: StoreError(.leaseLost, "")) {
-                try await store.renewLease(lease.segment.id, worker: "dead", now: t0.addingTimeInterval(16), leaseDuration: 10)
+                try await store.renewLease(
+                    lease.segment.id, worker: "dead", now: t0.addingTimeInterval(16), leaseDuration: 10)
             }
-            let again = try #require(try await store.leaseNextSegment(worker: "alive", now: t0.addingTimeInterval(16), leaseDuration: 10))
+            let again = try #require(
+                try await store.leaseNextSegment(worker: "alive", now: t0.addingTimeInterval(16), leaseDuration: 10))
             #expect(again.segment.id == lease.segment.id)
             #expect(again.segment.attempts == 1)
             // The dead worker's late commit is refused while "alive" holds the lease.
@@ -140,7 +152,10 @@ import Testing
                 checkpointID = outcome.checkpoint
                 // The second segment is leased, reports some metrics, and the daemon dies.
                 let second = try #require(try await store.leaseNextSegment(worker: "w", now: t0, leaseDuration: 60))
-                try await store.appendMetrics([MetricRow(trial: second.trial.id, step: 150, name: "val_loss", value: 0.4, segment: second.segment.id)])
+                try await store.appendMetrics([
+                    MetricRow(
+                        trial: second.trial.id, step: 150, name: "val_loss", value: 0.4, segment: second.segment.id)
+                ])
             }
             let store = try Store(path: path)
             let requeued = try await store.recoverAfterRestart(now: t0.addingTimeInterval(1))
@@ -150,7 +165,8 @@ import Testing
             #expect(trial.status == .pending)
             #expect(trial.stepsDone == 100)
             #expect(trial.checkpointID == checkpointID)
-            let lease = try #require(try await store.leaseNextSegment(worker: "w2", now: t0.addingTimeInterval(2), leaseDuration: 60))
+            let lease = try #require(
+                try await store.leaseNextSegment(worker: "w2", now: t0.addingTimeInterval(2), leaseDuration: 60))
             #expect(lease.segment.startStep == 100)
             #expect(lease.segment.attempts == 1)
             #expect(lease.checkpoint?.id == checkpointID)
