@@ -187,4 +187,16 @@ import Testing
             #expect(try await store.trials(task: taskID).allSatisfy { $0.status == .stopped })
         }
     }
+
+    @Test func aPausedTrialIsNotLeasedUntilItIsPendingAgain() async throws {
+        try await withStore { store, _ in
+            let taskID = try await store.createTask(
+                demoTask(), trials: [NewTrial(member: 0, configJSON: config(0), firstSegmentEnd: 10)])
+            let trial = try #require(try await store.trials(task: taskID).first)
+            try await store.setTrialStatus(trial.id, .paused, now: t0)
+            #expect(try await store.leaseNextSegment(worker: "w", now: t0, leaseDuration: 5) == nil)
+            try await store.setTrialStatus(trial.id, .pending, now: t0)
+            #expect(try await store.leaseNextSegment(worker: "w", now: t0, leaseDuration: 5)?.trial.id == trial.id)
+        }
+    }
 }
