@@ -79,7 +79,7 @@ extension Store {
                 var segment = try SegmentRecord.fetchOne(
                     db,
                     sql: """
-                        SELECT s.* FROM segments s
+                        SELECT s.* FROM segments s INDEXED BY segments_queued
                         JOIN tasks k ON k.id = s.task_id
                         JOIN trials t ON t.id = s.trial_id
                         WHERE s.status = 'queued' AND k.status IN ('queued', 'running') AND t.status = 'pending'
@@ -297,7 +297,11 @@ extension Store {
         now: Date
     ) throws -> [SegmentID] {
         let expired = try SegmentRecord.fetchAll(
-            db, sql: "SELECT * FROM segments WHERE status = 'leased' AND \(condition) ORDER BY id",
+            db,
+            sql: """
+                SELECT * FROM segments INDEXED BY segments_leased
+                WHERE status = 'leased' AND \(condition) ORDER BY lease_expires_at, id
+                """,
             arguments: arguments)
         for segment in expired {
             let attempts = segment.attempts + 1
