@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C enters here and nowhere else: GSL, with OpenBLAS as its CBLAS.
@@ -21,6 +22,8 @@ let package = Package(
         .target(name: "TunedOptim", dependencies: ["TunedMath"]),
         .target(name: "TunedWorkloads", dependencies: ["TunedMath", "TunedOptim"]),
         .target(name: "TunedBench", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
+        // SQLite persistence; the schema lives in store/migrations/ (see docs/STORE.md).
+        .target(name: "TunedStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "tuned",
             dependencies: [
@@ -38,6 +41,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
+        .testTarget(name: "TunedStoreTests", dependencies: ["TunedStore"]),
     ],
     swiftLanguageModes: [.v6]
 )
