@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "TunedOptim", dependencies: ["TunedMath"]),
         .target(name: "TunedWorkloads", dependencies: ["TunedMath", "TunedOptim"]),
         .target(name: "TunedBench", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
+        // JSON-RPC types, line framing and a blocking client; Foundation only (tunectl links just this).
+        .target(name: "TunedRPC"),
         .executableTarget(
             name: "tuned",
             dependencies: [
@@ -38,6 +40,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
+        .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
     ],
     swiftLanguageModes: [.v6]
 )
