@@ -26,9 +26,9 @@ public enum RPCCoding {
         Array(try makeEncoder().encode(value))
     }
 
-    /// Decodes `T` from a free-form value (re-serialised, then decoded with `makeDecoder()`).
+    /// Decodes `T` from a free-form value, with errors that carry the field's full path.
     public static func decode<T: Decodable>(_ type: T.Type, from value: RPCValue) throws -> T {
-        try makeDecoder().decode(T.self, from: Data(value.serialized()))
+        try RPCValueDecoder.decode(T.self, from: value, at: [])
     }
 
     /// Converts any encodable value into a free-form one.
