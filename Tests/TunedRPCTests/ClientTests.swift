@@ -9,7 +9,8 @@ let sampleStatus = DaemonStatus(
     tasks: ["running": 1], socket: "/tmp/x.sock", store: .init(path: "/tmp/x.db"))
 
 func progress(_ step: Int64) -> TaskProgress {
-    TaskProgress(taskID: 7, status: .running, stepsDone: step, stepsTotal: 300, etaSeconds: Double(300 - step) / 100,
+    TaskProgress(
+        taskID: 7, status: .running, stepsDone: step, stepsTotal: 300, etaSeconds: Double(300 - step) / 100,
         members: [], at: Double(step))
 }
 
@@ -30,8 +31,10 @@ func progress(_ step: Int64) -> TaskProgress {
         for step in [100, 200, 300] as [Int64] {
             lines.append(try! RPCNotification.encodedLine(method: RPCMethodName.taskProgress, params: progress(step)))
         }
-        lines.append(try! RPCNotification.encodedLine(
-            method: RPCMethodName.taskFinished, params: TaskFinished(taskID: 7, status: .completed, finishedAt: 301)))
+        lines.append(
+            try! RPCNotification.encodedLine(
+                method: RPCMethodName.taskFinished, params: TaskFinished(taskID: 7, status: .completed, finishedAt: 301)
+            ))
         return lines
     default:
         return [RPCResponse.error(id: r.id, .methodNotFound(r.method)).encodedLine()]
@@ -60,7 +63,9 @@ func progress(_ step: Int64) -> TaskProgress {
             #expect(error.description == "no task 404 (see `tunectl list`)")
 
             // Unknown method.
-            let e2 = try #require(throws: RPCClientError.self) { try client.call("nope", params: RPCEmpty(), as: RPCEmpty.self) }
+            let e2 = try #require(throws: RPCClientError.self) {
+                try client.call("nope", params: RPCEmpty(), as: RPCEmpty.self)
+            }
             #expect(e2.remoteError?.knownCode == .methodNotFound)
 
             // Watch: three progress notifications, then finished.
@@ -126,7 +131,10 @@ func progress(_ step: Int64) -> TaskProgress {
         let dir = TempDir()
         defer { dir.remove() }
         let server = TestServer(path: dir.path + "/tuned.sock") { r in
-            [RPCResponse.encodedLine(id: r.id, result: ["blob": .string(String(repeating: "x", count: 10_000))] as RPCValue)]
+            [
+                RPCResponse.encodedLine(
+                    id: r.id, result: ["blob": .string(String(repeating: "x", count: 10_000))] as RPCValue)
+            ]
         }
         do {
             let client = try RPCClient(socketPath: server.path, timeout: .seconds(5), maxResponseBytes: 1000)
@@ -144,7 +152,10 @@ func progress(_ step: Int64) -> TaskProgress {
         let path = dir.path + "/none.sock"
         let e = try #require(throws: RPCClientError.self) { try RPCClient(socketPath: path) }
         #expect(e.code == .noDaemon)
-        #expect(e.description == "no tuned daemon at \(path) (start one with `tuned --socket \(path) --store DB`, or set TUNED_SOCKET)")
+        #expect(
+            e.description
+                == "no tuned daemon at \(path) (start one with `tuned --socket \(path) --store DB`, or set TUNED_SOCKET)"
+        )
     }
 
     @Test func socketWithoutListenerIsStale() throws {
@@ -159,7 +170,9 @@ func progress(_ step: Int64) -> TaskProgress {
     }
 
     @Test func tooLongPathIsExplained() throws {
-        let e = try #require(throws: RPCClientError.self) { try RPCClient(socketPath: "/tmp/" + String(repeating: "a", count: 200)) }
+        let e = try #require(throws: RPCClientError.self) {
+            try RPCClient(socketPath: "/tmp/" + String(repeating: "a", count: 200))
+        }
         #expect(e.code == .badSocketPath)
     }
 
@@ -172,7 +185,8 @@ func progress(_ step: Int64) -> TaskProgress {
         let dir = TempDir()
         defer { dir.remove() }
         chmod(dir.path, 0o755)
-        let open = dir.path + "/open.sock", closed = dir.path + "/closed.sock"
+        let open = dir.path + "/open.sock"
+        let closed = dir.path + "/closed.sock"
         let fds = [bindUnixSocket(at: open), bindUnixSocket(at: closed)]
         defer { fds.forEach { close($0) } }
         chmod(open, 0o666)
@@ -182,7 +196,10 @@ func progress(_ step: Int64) -> TaskProgress {
         #expect(results[0] == nil, "control connect to a 0666 socket failed: \(String(describing: results[0]))")
         let e = try #require(results[1])
         #expect(e.code == .permissionDenied)
-        #expect(e.description == "permission denied on \(closed): add yourself to the socket's group (`ls -l \(closed)` shows it), then log in again")
+        #expect(
+            e.description
+                == "permission denied on \(closed): add yourself to the socket's group (`ls -l \(closed)` shows it), then log in again"
+        )
     }
 
     @Test func socketPathResolution() {
@@ -201,7 +218,9 @@ func connectAsUnprivileged(_ paths: [String]) -> [RPCClientError?] {
     let done = DispatchSemaphore(value: 0)
     let thread = Thread {
         typealias SetFSUID = @convention(c) (UInt32) -> Int32
-        let setfsuid = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setfsuid").map { unsafeBitCast($0, to: SetFSUID.self) }
+        let setfsuid = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setfsuid").map {
+            unsafeBitCast($0, to: SetFSUID.self)
+        }
         let asRoot = getuid() == 0
         if asRoot { _ = setfsuid?(65534) }
         for path in paths {

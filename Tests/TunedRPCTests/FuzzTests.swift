@@ -97,7 +97,8 @@ func mutate(_ line: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
             let chunk = b[start..<min(b.count, start + 1 + Int(rng.next() % 20))]
             b.insert(contentsOf: chunk, at: pos)
         case 6: b = (0..<Int(rng.next() % 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-        case 7 where !b.isEmpty: b[min(pos, b.count - 1)] = [0x22, 0x7B, 0x7D, 0x5B, 0x5D, 0x2C, 0x3A, 0x30][Int(rng.next() % 8)]
+        case 7 where !b.isEmpty:
+            b[min(pos, b.count - 1)] = [0x22, 0x7B, 0x7D, 0x5B, 0x5D, 0x2C, 0x3A, 0x30][Int(rng.next() % 8)]
         default: b.append(contentsOf: Array(" \t\r".utf8))
         }
     }
@@ -109,7 +110,10 @@ func mutate(_ line: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var rng = SplitMix64(seed: 0x7475_6E65_64)  // "tuned"
         let decoder = RPCRequestDecoder(maxLineBytes: 4096)
         let seeds = seedLines.map { Array($0.utf8) }
-        var replies = 0, notifications = 0, requests = 0, failures: [String] = []
+        var replies = 0
+        var notifications = 0
+        var requests = 0
+        var failures: [String] = []
         var codes: [Int: Int] = [:]
         for i in 0..<10_000 {
             var line = mutate(seeds[Int(rng.next() % UInt64(seeds.count))], &rng)
@@ -126,7 +130,8 @@ func mutate(_ line: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
                 case .response(let r)? = try? RPCIncoming.parse(reply.dropLast()),
                 (try? JSONSerialization.jsonObject(with: Data(reply.dropLast()))) is [String: Any]
             else {
-                failures.append("#\(i): \(String(decoding: line, as: UTF8.self)) -> \(String(decoding: reply, as: UTF8.self))")
+                failures.append(
+                    "#\(i): \(String(decoding: line, as: UTF8.self)) -> \(String(decoding: reply, as: UTF8.self))")
                 continue
             }
             if let e = r.error { codes[e.code, default: 0] += 1 }
@@ -144,7 +149,10 @@ func mutate(_ line: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var rng = SplitMix64(seed: 42)
         for _ in 0..<2000 {
             let n = Int(rng.next() % 200)
-            let bytes = (0..<n).map { _ in [0x5B, 0x7B, 0x22, 0x5C, 0x31, 0x2D, 0x2E, 0x65, 0x3A, 0x2C, 0x5D, 0x7D, 0xC3, 0xA9, 0x75][Int(rng.next() % 15)] as UInt8 }
+            let bytes = (0..<n).map { _ in
+                [0x5B, 0x7B, 0x22, 0x5C, 0x31, 0x2D, 0x2E, 0x65, 0x3A, 0x2C, 0x5D, 0x7D, 0xC3, 0xA9, 0x75][
+                    Int(rng.next() % 15)] as UInt8
+            }
             let outcome = RPCRequestDecoder().decode(bytes)
             if let reply = outcome.reply { #expect(reply.encodedLine().last == 0x0A) }
         }

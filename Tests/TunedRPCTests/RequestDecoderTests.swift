@@ -34,19 +34,25 @@ let malformedLines: [MalformedLine] = [
     MalformedLine("trailing comma", #"{"jsonrpc":"2.0","id":1,"method":"task.list",}"#, .parseError),
     MalformedLine("single quotes", #"{'jsonrpc':'2.0','id':1,'method':'task.list'}"#, .parseError),
     MalformedLine("two objects on a line", #"{"jsonrpc":"2.0","id":1,"method":"a"}{"id":2}"#, .parseError),
-    MalformedLine("invalid UTF-8 in a string", [0x7B, 0x22, 0x6D, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D], .parseError),
+    MalformedLine(
+        "invalid UTF-8 in a string", [0x7B, 0x22, 0x6D, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D], .parseError),
     MalformedLine("invalid UTF-8 outside strings", [0xFF, 0xFE, 0x7B, 0x7D], .parseError),
     MalformedLine("overlong UTF-8 encoding", [0x22, 0xC0, 0xAF, 0x22], .parseError),
     MalformedLine("lone surrogate escape", #"{"jsonrpc":"2.0","id":1,"method":"\ud800"}"#, .parseError),
-    MalformedLine("raw control character in a string", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\u{01}\"}", .parseError),
+    MalformedLine(
+        "raw control character in a string", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\u{01}\"}", .parseError),
     MalformedLine("bad escape", #"{"jsonrpc":"2.0","id":1,"method":"\q"}"#, .parseError),
     MalformedLine("leading zero", #"{"jsonrpc":"2.0","id":01,"method":"a"}"#, .parseError),
     MalformedLine("number out of Double's range", #"{"jsonrpc":"2.0","id":1e400,"method":"a"}"#, .parseError),
     MalformedLine("NaN literal", #"{"jsonrpc":"2.0","id":NaN,"method":"a"}"#, .parseError),
     MalformedLine("duplicate key", #"{"jsonrpc":"2.0","id":1,"id":2,"method":"a"}"#, .parseError),
-    MalformedLine("nesting 65 deep", String(repeating: "[", count: 65) + String(repeating: "]", count: 65), .parseError),
+    MalformedLine(
+        "nesting 65 deep", String(repeating: "[", count: 65) + String(repeating: "]", count: 65), .parseError),
     MalformedLine("nesting 100000 deep (no stack overflow)", String(repeating: "[", count: 100_000), .parseError),
-    MalformedLine("deep params", #"{"jsonrpc":"2.0","id":1,"method":"a","params":"# + String(repeating: "{\"a\":", count: 70) + "1" + String(repeating: "}", count: 70) + "}", .parseError),
+    MalformedLine(
+        "deep params",
+        #"{"jsonrpc":"2.0","id":1,"method":"a","params":"# + String(repeating: "{\"a\":", count: 70) + "1"
+            + String(repeating: "}", count: 70) + "}", .parseError),
     MalformedLine("NUL byte", [0x00], .parseError),
     // JSON, but not a request.
     MalformedLine("a number", "42", .invalidRequest),
@@ -57,20 +63,24 @@ let malformedLines: [MalformedLine] = [
     MalformedLine("a batch", #"[{"jsonrpc":"2.0","id":1,"method":"task.list"}]"#, .invalidRequest),
     MalformedLine("an empty object", "{}", .invalidRequest),
     MalformedLine("missing jsonrpc", #"{"id":1,"method":"task.list"}"#, .invalidRequest, id: .int(1)),
-    MalformedLine("jsonrpc 1.0", #"{"jsonrpc":"1.0","id":"a","method":"task.list"}"#, .invalidRequest, id: .string("a")),
+    MalformedLine(
+        "jsonrpc 1.0", #"{"jsonrpc":"1.0","id":"a","method":"task.list"}"#, .invalidRequest, id: .string("a")),
     MalformedLine("jsonrpc as a number", #"{"jsonrpc":2.0,"id":3,"method":"task.list"}"#, .invalidRequest, id: .int(3)),
     MalformedLine("missing method", #"{"jsonrpc":"2.0","id":4}"#, .invalidRequest, id: .int(4)),
     MalformedLine("method as a number", #"{"jsonrpc":"2.0","id":5,"method":5}"#, .invalidRequest, id: .int(5)),
     MalformedLine("empty method", #"{"jsonrpc":"2.0","id":6,"method":""}"#, .invalidRequest, id: .int(6)),
-    MalformedLine("params as a string", #"{"jsonrpc":"2.0","id":7,"method":"a","params":"x"}"#, .invalidRequest, id: .int(7)),
-    MalformedLine("params as a number", #"{"jsonrpc":"2.0","id":8,"method":"a","params":1}"#, .invalidRequest, id: .int(8)),
+    MalformedLine(
+        "params as a string", #"{"jsonrpc":"2.0","id":7,"method":"a","params":"x"}"#, .invalidRequest, id: .int(7)),
+    MalformedLine(
+        "params as a number", #"{"jsonrpc":"2.0","id":8,"method":"a","params":1}"#, .invalidRequest, id: .int(8)),
     MalformedLine("unknown member", #"{"jsonrpc":"2.0","id":9,"method":"a","param":{}}"#, .invalidRequest, id: .int(9)),
     MalformedLine("id as an object", #"{"jsonrpc":"2.0","id":{},"method":"a"}"#, .invalidRequest),
     MalformedLine("id as an array", #"{"jsonrpc":"2.0","id":[1],"method":"a"}"#, .invalidRequest),
     MalformedLine("id as a boolean", #"{"jsonrpc":"2.0","id":true,"method":"a"}"#, .invalidRequest),
     MalformedLine("id null", #"{"jsonrpc":"2.0","id":null,"method":"a"}"#, .invalidRequest),
     MalformedLine("fractional id", #"{"jsonrpc":"2.0","id":1.5,"method":"a"}"#, .invalidRequest),
-    MalformedLine("id beyond Int64", #"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"a"}"#, .invalidRequest),
+    MalformedLine(
+        "id beyond Int64", #"{"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"a"}"#, .invalidRequest),
     MalformedLine("notification without method", #"{"jsonrpc":"2.0"}"#, .invalidRequest),
 ]
 
@@ -91,7 +101,8 @@ let malformedLines: [MalformedLine] = [
 
     @Test func oversizedLineIsRequestTooLarge() throws {
         let decoder = RPCRequestDecoder(maxLineBytes: 100)
-        let line = Array(#"{"jsonrpc":"2.0","id":1,"method":"task.submit","params":{"text":""#.utf8)
+        let line =
+            Array(#"{"jsonrpc":"2.0","id":1,"method":"task.submit","params":{"text":""#.utf8)
             + [UInt8](repeating: 0x61, count: 200) + Array(#""}}"#.utf8)
         let reply = try #require(decoder.decode(line).reply)
         #expect(reply.error?.knownCode == .requestTooLarge)
@@ -101,12 +112,18 @@ let malformedLines: [MalformedLine] = [
 
     @Test(arguments: [
         (#"{"jsonrpc":"2.0","id":1,"method":"task.list"}"#, RPCRequest(id: .int(1), method: "task.list")),
-        (#"{"method":"task.get","params":{"task_id":7},"id":"abc","jsonrpc":"2.0"}"#,
-         RPCRequest(id: .string("abc"), method: "task.get", params: ["task_id": 7])),
-        (#"  {"jsonrpc":"2.0","method":"worker.heartbeat","params":{}}  "# + "\r\n",
-         RPCRequest(id: nil, method: "worker.heartbeat", params: [:])),
-        (#"{"jsonrpc":"2.0","id":-9223372036854775808,"method":"a","params":[1,2]}"#,
-         RPCRequest(id: .int(.min), method: "a", params: [1, 2])),
+        (
+            #"{"method":"task.get","params":{"task_id":7},"id":"abc","jsonrpc":"2.0"}"#,
+            RPCRequest(id: .string("abc"), method: "task.get", params: ["task_id": 7])
+        ),
+        (
+            #"  {"jsonrpc":"2.0","method":"worker.heartbeat","params":{}}  "# + "\r\n",
+            RPCRequest(id: nil, method: "worker.heartbeat", params: [:])
+        ),
+        (
+            #"{"jsonrpc":"2.0","id":-9223372036854775808,"method":"a","params":[1,2]}"#,
+            RPCRequest(id: .int(.min), method: "a", params: [1, 2])
+        ),
         (#"{"jsonrpc":"2.0","id":0,"method":"a","params":null}"#, RPCRequest(id: .int(0), method: "a")),
         (#"{"jsonrpc":"2.0","id":"\u00e9\ud83d\ude00","method":"a\/b"}"#, RPCRequest(id: .string("é😀"), method: "a/b")),
     ])
@@ -136,7 +153,8 @@ let malformedLines: [MalformedLine] = [
     }
 
     @Test func invalidParamsNameNestedFieldsAndEnumValues() throws {
-        let line = #"{"jsonrpc":"2.0","id":1,"method":"worker.report","params":{"worker_id":"w","segment_id":1,"metrics":[{"step":1,"name":"a","value":1},{"step":2,"name":"b"}]}}"#
+        let line =
+            #"{"jsonrpc":"2.0","id":1,"method":"worker.report","params":{"worker_id":"w","segment_id":1,"metrics":[{"step":1,"name":"a","value":1},{"step":2,"name":"b"}]}}"#
         let request = try #require(RPCRequestDecoder().decode(Array(line.utf8)).request)
         let error = try #require(throws: RPCError.self) { try request.decodeParams(WorkerReportParams.self) }
         #expect(error.data?["field"] == "metrics[1].value", "\(error.message)")
@@ -170,7 +188,8 @@ let malformedLines: [MalformedLine] = [
     }
 
     @Test func validationFailedCarriesFileLineField() {
-        let e = RPCError.validationFailed("unknown optimizer \"adamx\"", file: "t.toml", line: 9, field: "search.optimizer")
+        let e = RPCError.validationFailed(
+            "unknown optimizer \"adamx\"", file: "t.toml", line: 9, field: "search.optimizer")
         #expect(e.message == #"t.toml:9: search.optimizer: unknown optimizer "adamx""#)
         #expect(e.data == ["file": "t.toml", "line": 9, "field": "search.optimizer"])
     }

@@ -5,7 +5,8 @@ import Testing
 @Suite struct ValueTests {
     @Test(arguments: [
         ("0", RPCValue.int(0)), ("-12", .int(-12)), ("9223372036854775807", .int(.max)),
-        ("9223372036854775808", .double(9_223_372_036_854_775_808)), ("1.5e3", .double(1500)), ("-0.25", .double(-0.25)),
+        ("9223372036854775808", .double(9_223_372_036_854_775_808)), ("1.5e3", .double(1500)),
+        ("-0.25", .double(-0.25)),
         (#""a\"\\\/\b\f\n\r\t\u0041\u00e9""#, .string("a\"\\/\u{8}\u{c}\n\r\tAé")), (#""\ud83d\ude00""#, .string("😀")),
         (" [ 1 , { \"k\" : null } , true ] ", .array([1, ["k": nil], true])), ("{}", .object([:])), ("[]", .array([])),
     ])
@@ -35,6 +36,8 @@ import Testing
     }
 
     @Test func nonFiniteDoublesSerialiseAsTheCodersStrings() {
-        #expect(RPCValue.array([.double(.nan), .double(.infinity), .double(-.infinity)]).jsonText == #"["NaN","Infinity","-Infinity"]"#)
+        #expect(
+            RPCValue.array([.double(.nan), .double(.infinity), .double(-.infinity)]).jsonText
+                == #"["NaN","Infinity","-Infinity"]"#)
     }
 }

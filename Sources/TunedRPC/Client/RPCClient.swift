@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A blocking JSON-RPC client over the daemon's Unix socket, for `tunectl` and for workers.
@@ -50,7 +50,8 @@ public final class RPCClient {
                 return try RPCCoding.decode(R.self, from: r)
             } catch let error as DecodingError {
                 let rpc = RPCError.invalidParams(decodingError: error)
-                throw .protocolViolation("the result of `\(method)` does not fit: \(rpc.message.dropFirst("invalid params: ".count))")
+                throw .protocolViolation(
+                    "the result of `\(method)` does not fit: \(rpc.message.dropFirst("invalid params: ".count))")
             } catch {
                 throw .protocolViolation("the result of `\(method)` does not fit: \(error)")
             }

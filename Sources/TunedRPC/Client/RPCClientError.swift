@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a call did not get a result, in words a person can act on (`description` is the
@@ -64,7 +64,8 @@ public struct RPCClientError: Error, Sendable, Hashable, CustomStringConvertible
 
     public static func noDaemon(at path: String, file: String = #fileID, line: Int = #line) -> Self {
         Self(
-            .noDaemon, "no tuned daemon at \(path) (start one with `tuned --socket \(path) --store DB`, or set TUNED_SOCKET)",
+            .noDaemon,
+            "no tuned daemon at \(path) (start one with `tuned --socket \(path) --store DB`, or set TUNED_SOCKET)",
             file: file, line: line)
     }
 
@@ -82,7 +83,9 @@ public struct RPCClientError: Error, Sendable, Hashable, CustomStringConvertible
             file: file, line: line)
     }
 
-    public static func badSocketPath(_ path: String, _ reason: String, file: String = #fileID, line: Int = #line) -> Self {
+    public static func badSocketPath(_ path: String, _ reason: String, file: String = #fileID, line: Int = #line)
+        -> Self
+    {
         Self(.badSocketPath, "cannot use \(path) as the tuned socket: \(reason)", file: file, line: line)
     }
 
@@ -103,12 +106,15 @@ public struct RPCClientError: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     public static func responseTooLarge(limit: Int, file: String = #fileID, line: Int = #line) -> Self {
-        Self(.responseTooLarge, "the daemon's reply exceeds the client's limit of \(limit) bytes", file: file, line: line)
+        Self(
+            .responseTooLarge, "the daemon's reply exceeds the client's limit of \(limit) bytes", file: file, line: line
+        )
     }
 
     public static func protocolViolation(_ detail: String, file: String = #fileID, line: Int = #line) -> Self {
         Self(
-            .protocolViolation, "unexpected reply from the tuned daemon (\(detail)); are tunectl and tuned the same version?",
+            .protocolViolation,
+            "unexpected reply from the tuned daemon (\(detail)); are tunectl and tuned the same version?",
             file: file, line: line)
     }
 
@@ -120,7 +126,9 @@ public struct RPCClientError: Error, Sendable, Hashable, CustomStringConvertible
         Self(.encoding, "cannot encode the request: \(detail)", file: file, line: line)
     }
 
-    public static func io(_ operation: String, errno code: Int32, path: String, file: String = #fileID, line: Int = #line) -> Self {
+    public static func io(
+        _ operation: String, errno code: Int32, path: String, file: String = #fileID, line: Int = #line
+    ) -> Self {
         Self(.io, "\(operation) on \(path) failed: \(String(cString: strerror(code)))", file: file, line: line)
     }
 

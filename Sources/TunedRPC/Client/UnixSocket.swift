@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A connected AF_UNIX stream socket with deadline-bounded send and receive (poll, then
@@ -96,7 +96,10 @@ struct UnixSocket: ~Copyable {
         return true
     }
 
-    enum ReceiveResult { case bytes([UInt8]), closed, timedOut }
+    enum ReceiveResult {
+        case bytes([UInt8])
+        case closed, timedOut
+    }
 
     /// Receives whatever is available (up to `max` bytes), waiting until `deadline`.
     func receive(max: Int, until deadline: ContinuousClock.Instant?) throws(RPCClientError) -> ReceiveResult {

@@ -41,7 +41,8 @@ public struct RPCRequest: Sendable, Hashable {
         switch params {
         case nil, .null?: object = .object([:])
         case .object?: object = params!
-        case let other?: throw .invalidParams(field: nil, "params must be an object of named parameters, not \(other.typeName)")
+        case let other?:
+            throw .invalidParams(field: nil, "params must be an object of named parameters, not \(other.typeName)")
         }
         do {
             return try RPCCoding.decode(P.self, from: object)
@@ -60,9 +61,11 @@ extension RPCError {
         case .keyNotFound(let key, let ctx):
             return .invalidParams(field: RPCCoding.fieldPath(ctx.codingPath + [key]), "missing (required)")
         case .typeMismatch(let type, let ctx):
-            return .invalidParams(field: RPCCoding.fieldPath(ctx.codingPath), "wrong type (expected \(wireTypeName(type)))")
+            return .invalidParams(
+                field: RPCCoding.fieldPath(ctx.codingPath), "wrong type (expected \(wireTypeName(type)))")
         case .valueNotFound(let type, let ctx):
-            return .invalidParams(field: RPCCoding.fieldPath(ctx.codingPath), "must not be null (expected \(wireTypeName(type)))")
+            return .invalidParams(
+                field: RPCCoding.fieldPath(ctx.codingPath), "must not be null (expected \(wireTypeName(type)))")
         case .dataCorrupted(let ctx):
             return .invalidParams(field: RPCCoding.fieldPath(ctx.codingPath), ctx.debugDescription)
         @unknown default:
@@ -78,7 +81,8 @@ extension RPCError {
         case is Double.Type, is Float.Type: "a number"
         case is [String: RPCValue].Type: "an object"
         default:
-            String(describing: type).hasPrefix("Array") ? "an array"
+            String(describing: type).hasPrefix("Array")
+                ? "an array"
                 : String(describing: type).hasPrefix("Dictionary") ? "an object" : "\(type)"
         }
     }

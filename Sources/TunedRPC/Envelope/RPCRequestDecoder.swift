@@ -58,8 +58,13 @@ public struct RPCRequestDecoder: Sendable {
         switch value {
         case .object(let o): object = o
         case .array(let a):
-            return .reply(.error(id: nil, .invalidRequest(
-                a.isEmpty ? "an empty array is not a request" : "batch requests (arrays) are not supported; send one object per line")))
+            return .reply(
+                .error(
+                    id: nil,
+                    .invalidRequest(
+                        a.isEmpty
+                            ? "an empty array is not a request"
+                            : "batch requests (arrays) are not supported; send one object per line")))
         default:
             return .reply(.error(id: nil, .invalidRequest("expected a request object, found \(value.typeName)")))
         }
@@ -77,7 +82,11 @@ public struct RPCRequestDecoder: Sendable {
             case .double: what = "a fractional number"
             default: what = other.typeName
             }
-            return .reply(.error(id: nil, .invalidRequest("\"id\" must be an integer or a string (omit it for a notification), found \(what)")))
+            return .reply(
+                .error(
+                    id: nil,
+                    .invalidRequest("\"id\" must be an integer or a string (omit it for a notification), found \(what)")
+                ))
         }
         func fail(_ reason: String) -> Outcome { .reply(.error(id: id, .invalidRequest(reason))) }
 

@@ -39,7 +39,8 @@ public struct RPCResponse: Sendable, Hashable {
         do {
             return RPCResponse(id: id, body: .result(try RPCCoding.value(of: result))).encodedLine()
         } catch {
-            return RPCResponse.error(id: id, .internalError("internal error: could not encode the result")).encodedLine()
+            return RPCResponse.error(id: id, .internalError("internal error: could not encode the result"))
+                .encodedLine()
         }
     }
 
@@ -82,7 +83,9 @@ public enum RPCIncoming: Sendable, Hashable {
     public static func parse(_ line: some Sequence<UInt8>) throws -> RPCIncoming {
         let v = try RPCValue.parse(line, maxDepth: 512)
         guard case .object(let o) = v else { throw RPCProtocolViolation("a reply is \(v.typeName), not an object") }
-        guard o["jsonrpc"] == .string(jsonRPCVersion) else { throw RPCProtocolViolation("a reply lacks \"jsonrpc\": \"2.0\"") }
+        guard o["jsonrpc"] == .string(jsonRPCVersion) else {
+            throw RPCProtocolViolation("a reply lacks \"jsonrpc\": \"2.0\"")
+        }
         if case .string(let method)? = o["method"] {
             return .notification(RPCNotification(method: method, params: o["params"]))
         }
@@ -94,7 +97,8 @@ public enum RPCIncoming: Sendable, Hashable {
         default: throw RPCProtocolViolation("a reply's id is \(o["id"]!.typeName)")
         }
         if let e = o["error"] {
-            guard case .object(let eo) = e, let code = eo["code"]?.int64Value, case .string(let message)? = eo["message"]
+            guard case .object(let eo) = e, let code = eo["code"]?.int64Value,
+                case .string(let message)? = eo["message"]
             else { throw RPCProtocolViolation("a reply's error is not {code, message}") }
             return .response(.error(id: id, RPCError(code: Int(code), message: message, data: eo["data"])))
         }

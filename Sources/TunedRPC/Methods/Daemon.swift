@@ -112,7 +112,8 @@ public struct RecommendResult: Codable, Sendable, Hashable {
     /// Feature keys the request lacked (allowed; they lower the confidence).
     public var missingFeatures: [String]
 
-    public init(recommendations: [Recommendation], policyVersion: String, confidence: Double, missingFeatures: [String]) {
+    public init(recommendations: [Recommendation], policyVersion: String, confidence: Double, missingFeatures: [String])
+    {
         self.recommendations = recommendations
         self.policyVersion = policyVersion
         self.confidence = confidence

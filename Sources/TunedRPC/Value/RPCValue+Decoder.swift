@@ -152,7 +152,8 @@ struct RPCValueDecoder: Decoder {
             let path = codingPath + [Index(currentIndex)]
             guard !isAtEnd else {
                 throw DecodingError.valueNotFound(
-                    RPCValue.self, .init(codingPath: path, debugDescription: "the array has only \(array.count) elements"))
+                    RPCValue.self,
+                    .init(codingPath: path, debugDescription: "the array has only \(array.count) elements"))
             }
             defer { currentIndex += 1 }
             return (array[currentIndex], path)
@@ -169,7 +170,9 @@ struct RPCValueDecoder: Decoder {
             return try RPCValueDecoder.decode(T.self, from: v, at: path)
         }
 
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+            -> KeyedDecodingContainer<NestedKey>
+        {
             let (v, path) = try next()
             return try RPCValueDecoder(v, codingPath: path).container(keyedBy: type)
         }

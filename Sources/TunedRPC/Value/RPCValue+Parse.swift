@@ -17,7 +17,9 @@ extension RPCValue {
     /// Strict and bounded: invalid UTF-8, lone surrogates, control characters in strings,
     /// trailing garbage, numbers beyond `Double`'s range and nesting deeper than `maxDepth`
     /// are errors. The recursion depth is at most `maxDepth`, so no input can exhaust the stack.
-    public static func parse(_ bytes: some Sequence<UInt8>, maxDepth: Int = defaultMaxDepth) throws(RPCParseError) -> RPCValue {
+    public static func parse(_ bytes: some Sequence<UInt8>, maxDepth: Int = defaultMaxDepth) throws(RPCParseError)
+        -> RPCValue
+    {
         let array = Array(bytes)
         return try array.withUnsafeBufferPointer { (buf) throws(RPCParseError) -> RPCValue in
             var p = Parser(bytes: buf, maxDepth: maxDepth)
@@ -62,9 +64,15 @@ private struct Parser {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
         case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         case let b where b >= 0x80: throw error("invalid character (non-ASCII byte outside a string)")
         default: throw error("unexpected character '\(Unicode.Scalar(bytes[index]).escaped(asASCII: true))'")
@@ -95,7 +103,9 @@ private struct Parser {
             guard bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key in an object") }
             let key = try parseString()
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after an object key") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw error("expected ':' after an object key")
+            }
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
@@ -106,7 +116,9 @@ private struct Parser {
             guard index < bytes.count else { throw error("unexpected end of input in an object") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return .object(out)
+            case UInt8(ascii: "}"):
+                index += 1
+                return .object(out)
             default: throw error("expected ',' or '}' in an object")
             }
         }
@@ -128,7 +140,9 @@ private struct Parser {
             guard index < bytes.count else { throw error("unexpected end of input in an array") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"): index += 1; return .array(out)
+            case UInt8(ascii: "]"):
+                index += 1
+                return .array(out)
             default: throw error("expected ',' or ']' in an array")
             }
         }
@@ -233,7 +247,9 @@ private struct Parser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             integral = false
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected a digit in an exponent") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
