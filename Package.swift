@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "TunedBench", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
         // SQLite persistence; the schema lives in store/migrations/ (see docs/STORE.md).
         .target(name: "TunedStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // JSON-RPC types, line framing and a blocking client; Foundation only (tunectl links just this).
+        .target(name: "TunedRPC"),
         .executableTarget(
             name: "tuned",
             dependencies: [
@@ -42,6 +44,7 @@ let package = Package(
         ),
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
         .testTarget(name: "TunedStoreTests", dependencies: ["TunedStore"]),
+        .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
     ],
     swiftLanguageModes: [.v6]
 )
