@@ -8,14 +8,22 @@ bash scripts/setup.sh
 source scripts/env.sh
 
 echo "== build"
-swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
-test "${PIPESTATUS[0]}" -eq 0
+set +e
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] '
+build=${PIPESTATUS[0]}
+set -e
+[ "$build" -eq 0 ] || { echo "build failed (exit $build)"; exit 1; }
+
+echo "== migrations in sync with store/migrations"
+bash scripts/gen-migrations.sh --check
 
 echo "== conformance (public reference vectors)"
 .build/debug/tuned conformance Tests/TunedOptimTests/Fixtures/oracle | tail -n 1
 
 echo "== tests"
 set +e
-swift test --skip-build 2>&1 | grep -vE ' (started|passed after [0-9.]+ seconds)\.$'
+# Swift Testing only (--disable-xctest drops XCTest's empty "Executed 0 tests" line).
+# Per-test "started"/"passed" lines are dropped; failures, issues and the summary stay.
+swift test --skip-build --disable-xctest 2>&1 | grep -vP '^(◇|✔) (Test|Suite) (?!run)'
 status=${PIPESTATUS[0]}
 exit "$status"
