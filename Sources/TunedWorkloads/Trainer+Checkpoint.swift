@@ -6,6 +6,10 @@ extension Trainer {
         var t = StateDict()
         t["loss_sum"] = .double(lossSum)
         t["loss_count"] = .int(lossCount)
+        if let noiseScale {
+            t["gns_every"] = .int(noiseScaleEvery)
+            t.merge(noiseScale.saveState(), prefix: "gns.")
+        }
         t["diverged"] = .int(diverged ? 1 : 0)
         return Checkpoint(
             identity: workload.identity(seed: seed), step: step, parameters: parameters,
@@ -32,13 +36,21 @@ extension Trainer {
         } catch {
             throw WorkloadError("checkpoint optimizer state does not fit '\(optimizer.name)': \(error)")
         }
+        let sum: Double, count: Int, wasDiverged: Bool, gnsEvery: Int, gns: GradientNoiseScale?
         do {
-            lossSum = try c.trainerState.double("loss_sum")
-            lossCount = try c.trainerState.int("loss_count")
-            diverged = try c.trainerState.int("diverged") != 0
+            sum = try c.trainerState.double("loss_sum")
+            count = try c.trainerState.int("loss_count")
+            wasDiverged = try c.trainerState.int("diverged") != 0
+            if c.trainerState["gns_every"] != nil {
+                gnsEvery = try c.trainerState.int("gns_every")
+                gns = try GradientNoiseScale(state: c.trainerState.extract(prefix: "gns."))
+            } else {
+                (gnsEvery, gns) = (0, nil)
+            }
         } catch {
             throw WorkloadError("checkpoint trainer state: \(error)")
         }
+        (lossSum, lossCount, diverged, noiseScaleEvery, noiseScale) = (sum, count, wasDiverged, gnsEvery, gns)
         optimizer = restored
         parameters = c.parameters
         step = c.step

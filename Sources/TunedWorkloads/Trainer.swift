@@ -10,8 +10,14 @@ public struct TrainingRecord: Sendable, Equatable, Codable {
     public var validationAccuracy: Double?
     /// The learning rate the optimizer holds after the step.
     public var learningRate: Double
+    /// B_simple from the online estimator (`Trainer.measureNoiseScale`), once it has one.
+    public var gradientNoiseScale: Double?
 
-    public init(step: Int, trainLoss: Double, validationLoss: Double, validationAccuracy: Double?, learningRate: Double) {
+    public init(
+        step: Int, trainLoss: Double, validationLoss: Double, validationAccuracy: Double?, learningRate: Double,
+        gradientNoiseScale: Double? = nil
+    ) {
+        self.gradientNoiseScale = gradientNoiseScale
         self.step = step
         self.trainLoss = trainLoss
         self.validationLoss = validationLoss
@@ -62,6 +68,9 @@ public struct Trainer<W: Workload>: Sendable {
     /// Σ and count of the minibatch losses since the last record (checkpointed).
     var lossSum = 0.0
     var lossCount = 0
+    /// The online gradient-noise-scale estimator and how often it measures (0: never).
+    public internal(set) var noiseScale: GradientNoiseScale?
+    public internal(set) var noiseScaleEvery = 0
 
     /// A trainer starting at step 0 from `workload.initialParameters(seed:)`, with the
     /// optimizer `spec` names (see `makeOptimizer`).
@@ -118,11 +127,13 @@ public struct Trainer<W: Workload>: Sendable {
             step += 1
             lossSum += loss
             lossCount += 1
+            if noiseScaleEvery > 0, step % noiseScaleEvery == 0 { measureNoiseScaleNow() }
             if step % evalEvery == 0 {
                 let m = workload.evaluate(parameters)
                 let record = TrainingRecord(
                     step: step, trainLoss: lossSum / Double(lossCount), validationLoss: m.validationLoss,
-                    validationAccuracy: m.validationAccuracy, learningRate: optimizer.learningRate)
+                    validationAccuracy: m.validationAccuracy, learningRate: optimizer.learningRate,
+                    gradientNoiseScale: noiseScale?.simpleNoiseScale)
                 lossSum = 0
                 lossCount = 0
                 result.records.append(record)
@@ -136,6 +147,31 @@ public struct Trainer<W: Workload>: Sendable {
         result.step = step
         result.diverged = diverged
         return result
+    }
+
+    /// Measures the gradient noise scale every `every` steps during `run`: McCandlish et al.'s
+    /// two-batch estimator (`GradientNoiseScale`) on `bigBatch / smallBatch` extra gradient
+    /// evaluations of `smallBatch` examples each (the `.nested` strategy), on minibatches
+    /// drawn with a seed of their own, so training itself is unchanged. Cost per measurement:
+    /// B_big examples, i.e. (B_big / B_train) training steps' worth of gradients every
+    /// `every` steps. Records then carry B_simple; checkpoints carry the estimator.
+    public mutating func measureNoiseScale(every: Int, smallBatch: Int, bigBatch: Int, beta: Double = 0.99) throws {
+        guard every >= 1 else { throw WorkloadError("gradient noise scale: 'every' must be ≥ 1, got \(every)") }
+        guard bigBatch % smallBatch == 0 else {
+            throw WorkloadError("gradient noise scale: 'big_batch' (\(bigBatch)) must be a multiple of 'small_batch' (\(smallBatch))")
+        }
+        noiseScale = try GradientNoiseScale(smallBatch: smallBatch, bigBatch: bigBatch, beta: beta)
+        noiseScaleEvery = every
+    }
+
+    mutating func measureNoiseScaleNow() {
+        guard var estimator = noiseScale,
+              let m = try? GradientNoiseScale.measure(
+                workload, parameters, batch: step / noiseScaleEvery, seed: GradientNoiseScale.measurementSeed(seed),
+                smallBatch: estimator.smallBatch, bigBatch: estimator.bigBatch)
+        else { return }
+        _ = estimator.update(smallSquaredNorm: m.smallSquaredNorm, bigSquaredNorm: m.bigSquaredNorm)
+        noiseScale = estimator
     }
 
     /// Sets the learning rate (schedules, hypergradient descent, PBT explore).

@@ -52,6 +52,12 @@ extension Tuned {
         @Option(help: "Write the final checkpoint to this directory.")
         var checkpoint: String?
 
+        @Option(help: "Measure the gradient noise scale B_simple every N steps (0: off); lines gain gns=….")
+        var noiseScaleEvery = 0
+
+        @Option(help: "Small and big batch of the noise-scale measurement, e.g. 8,128 (big a multiple of small).")
+        var noiseBatches = "8,128"
+
         @Flag(help: "Print only the final JSON line.")
         var quiet = false
 
@@ -87,6 +93,11 @@ extension Tuned {
 
         private func train<W: Workload>(_ w: W, _ trial: TrialConfig) throws {
             var trainer = try trial.makeTrainer(workload: w, seed: seed, evalEvery: evalEvery)
+            if noiseScaleEvery > 0 {
+                let b = noiseBatches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard b.count == 2 else { throw Failure("--noise-batches must be two integers SMALL,BIG, e.g. 8,128") }
+                try trainer.measureNoiseScale(every: noiseScaleEvery, smallBatch: b[0], bigBatch: b[1])
+            }
             if let restore {
                 try trainer.restore(Checkpoint<W.Scalar>.read(from: URL(fileURLWithPath: restore)))
             }
@@ -97,6 +108,7 @@ extension Tuned {
                 var line = "tuned: step=\(r.step) train_loss=\(r.trainLoss) val_loss=\(r.validationLoss)"
                 if let a = r.validationAccuracy { line += " val_accuracy=\(a)" }
                 line += " lr=\(r.learningRate)"
+                if let g = r.gradientNoiseScale { line += " gns=\(g)" }
                 print(line)
             }
             let seconds = Date().timeIntervalSince(t0)
@@ -110,6 +122,7 @@ extension Tuned {
                 "steps_per_second": .number(seconds > 0 ? Double(result.step - start) / seconds : 0),
             ]
             if let a = m.validationAccuracy { out["val_accuracy"] = .number(a) }
+            if let g = trainer.noiseScale?.simpleNoiseScale { out["gradient_noise_scale"] = .number(g) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             print(String(decoding: try encoder.encode(JSONValue.object(out)), as: UTF8.self))

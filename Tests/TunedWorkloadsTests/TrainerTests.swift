@@ -120,3 +120,46 @@ struct RecordingOptimizer: Optimizer {
         #expect(!r.diverged && acc > 0.9)
     }
 }
+
+@Suite struct TrainerNoiseScaleTests {
+    func nqmTrainer() throws -> Trainer<NoisyQuadratic<Double>> {
+        let nqm = try NoisyQuadratic<Double>(dimension: 50, batchSize: 8)
+        var t = try Trainer(
+            workload: nqm, optimizer: OptimizerSpec(name: "sgd", hyperparameters: Hyperparameters(["lr": .number(0.1)])),
+            seed: 3, evalEvery: 10)
+        try t.measureNoiseScale(every: 5, smallBatch: 4, bigBatch: 32)
+        return t
+    }
+
+    @Test func recordsCarryTheOnlineNoiseScaleNearTheClosedForm() throws {
+        var t = try nqmTrainer()
+        let start = t.parameters[0].values
+        let closedForm = t.workload.simpleNoiseScale(start)!
+        // Measure at (almost) the start: the first measurement comes after 5 small steps.
+        let records = t.run(until: 10).records
+        let measured = try #require(records.last?.gradientNoiseScale)
+        // One or two measurements are noisy: only the order of magnitude is asserted here;
+        // NoiseScaleTests checks the estimator to 5 % with many measurements.
+        #expect(measured > closedForm / 10 && measured < closedForm * 10, "measured \(measured), closed form \(closedForm)")
+    }
+
+    @Test func resumingKeepsTheEstimatorBitForBit() throws {
+        var straight = try nqmTrainer()
+        let full = straight.run(until: 60).records
+        var first = try nqmTrainer()
+        let head = first.run(until: 25).records
+        var resumed = try nqmTrainer()
+        try resumed.restore(Checkpoint(stateDict: first.checkpoint().stateDict()))
+        let tail = resumed.run(until: 60).records
+        #expect(head + tail == full)
+        #expect(resumed.noiseScale == straight.noiseScale)
+        #expect(full.last?.gradientNoiseScale != nil)
+    }
+
+    @Test func badMeasurementSettingsAreErrors() throws {
+        var t = try nqmTrainer()
+        #expect(throws: WorkloadError.self) { try t.measureNoiseScale(every: 0, smallBatch: 4, bigBatch: 32) }
+        #expect(throws: WorkloadError.self) { try t.measureNoiseScale(every: 5, smallBatch: 5, bigBatch: 32) }
+        #expect(throws: (any Error).self) { try t.measureNoiseScale(every: 5, smallBatch: 32, bigBatch: 4) }
+    }
+}
