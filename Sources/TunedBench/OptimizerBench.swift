@@ -55,17 +55,37 @@ public enum OptimizerBench {
         return rows
     }
 
-    /// Seconds to read `arrays` Float arrays of `count` elements and write all but the first.
+    /// Seconds for one fused pass that reads `arrays` Float arrays of `count` elements and
+    /// writes all but the first (the gradient) — the memory traffic of an element-wise update.
     static func streamTime(count: Int, arrays: Int, repetitions: Int) -> Double {
-        var buffers = (0..<arrays).map { k in [Float](repeating: Float(k) + 1, count: count) }
+        let k = min(max(arrays, 2), 5)
+        var buffers = (0..<5).map { i in [Float](repeating: Float(i) + 1, count: i < k ? count : 0) }
         return Stopwatch.best(repetitions: repetitions, iterations: 5) {
-            let source = buffers[0]
-            source.withUnsafeBufferPointer { s in
-                for k in 1..<buffers.count {
-                    buffers[k].withUnsafeMutableBufferPointer { b in
-                        for j in 0..<count { b[j] = b[j] * 0.5 + s[j] }
+            buffers.withUnsafeMutableBufferPointer { bufs in
+                bufs[0].withUnsafeBufferPointer { g0 in
+                bufs[1].withUnsafeMutableBufferPointer { b1 in
+                bufs[2].withUnsafeMutableBufferPointer { b2 in
+                bufs[3].withUnsafeMutableBufferPointer { b3 in
+                bufs[4].withUnsafeMutableBufferPointer { b4 in
+                    let g = g0.baseAddress!, p1 = b1.baseAddress!
+                    switch k {
+                    case 2: for j in 0..<count { p1[j] = p1[j] * 0.5 + g[j] }
+                    case 3:
+                        let p2 = b2.baseAddress!
+                        for j in 0..<count { p1[j] = p1[j] * 0.5 + g[j]; p2[j] = p2[j] * 0.5 + g[j] }
+                    case 4:
+                        let p2 = b2.baseAddress!, p3 = b3.baseAddress!
+                        for j in 0..<count {
+                            p1[j] = p1[j] * 0.5 + g[j]; p2[j] = p2[j] * 0.5 + g[j]; p3[j] = p3[j] * 0.5 + g[j]
+                        }
+                    default:
+                        let p2 = b2.baseAddress!, p3 = b3.baseAddress!, p4 = b4.baseAddress!
+                        for j in 0..<count {
+                            p1[j] = p1[j] * 0.5 + g[j]; p2[j] = p2[j] * 0.5 + g[j]
+                            p3[j] = p3[j] * 0.5 + g[j]; p4[j] = p4[j] * 0.5 + g[j]
+                        }
                     }
-                }
+                }}}}}
             }
         }
     }

@@ -126,7 +126,13 @@ struct Aliased<Base: Optimizer>: Optimizer {
 @inline(__always)
 func torchLerp<S: TunedScalar>(_ a: S, _ b: S, _ w: S) -> S {
     let d = b - a
-    return abs(w) < 0.5 ? a.addingProduct(w, d) : b.addingProduct(w - 1, d)
+    // Double (the reference precision) fuses as torch's vectorised kernel does. Float
+    // rounds twice (≤ 1 ulp apart): without hardware FMA in the baseline target a fused
+    // Float multiply-add is a libm call per element, which keeps the loop from vectorising.
+    if S.self == Double.self {
+        return abs(w) < 0.5 ? a.addingProduct(w, d) : b.addingProduct(w - 1, d)
+    }
+    return abs(w) < 0.5 ? a + w * d : b + (w - 1) * d
 }
 
 /// torch.sign / jnp.sign: −1, 0 or 1, NaN for NaN.

@@ -2,7 +2,9 @@
 ///
 /// Scalar bookkeeping (bias corrections, step sizes) is done in `Double`, as the
 /// references do it in Python floats, then converted once to `Scalar`.
-public protocol TunedScalar: BinaryFloatingPoint, Sendable, Codable
+import TunedMath
+
+public protocol TunedScalar: BinaryFloatingPoint, Sendable, Codable, FastSquareRoot
 where Self.RawSignificand: FixedWidthInteger {
     /// Machine epsilon of the type (`torch.finfo(dtype).eps`).
     static var machineEpsilon: Self { get }

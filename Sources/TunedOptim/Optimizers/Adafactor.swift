@@ -83,7 +83,7 @@ public struct Adafactor<Scalar: TunedScalar>: Optimizer {
         stepCount += 1
         let t = Double(stepCount)
         let weight = Scalar(pow(t, beta2Decay))
-        let rho = min(learningRate, 1 / t.squareRoot())
+        let rho = min(learningRate, 1 / t.vectorizableSquareRoot())
         let e1 = eps1 ?? Scalar.machineEpsilon.double
         let e1s = Scalar(e1), e1sq = Scalar(e1 * e1)
         let shrink = Scalar(1 - learningRate * weightDecay), decay = weightDecay != 0
@@ -97,7 +97,7 @@ public struct Adafactor<Scalar: TunedScalar>: Optimizer {
             colVar[i].withUnsafeMutableBufferPointer { colV in
             variance[i].withUnsafeMutableBufferPointer { v in
             columnScratch.withUnsafeMutableBufferPointer { colSum in
-                let rmsP = euclideanNorm(UnsafeBufferPointer(p)) / Double(n).squareRoot()
+                let rmsP = euclideanNorm(UnsafeBufferPointer(p)) / Double(n).vectorizableSquareRoot()
                 let alpha = (rmsP > eps2 ? rmsP : eps2) * rho
                 if decay { for j in 0..<n { p[j] = p[j] * shrink } }
 
@@ -117,7 +117,7 @@ public struct Adafactor<Scalar: TunedScalar>: Optimizer {
                                 let rv = rowV[b * rows + r]
                                 for c in 0..<cols {
                                     let vEst = rv * colV[b * cols + c] / denom
-                                    let u = 1 / (vEst < e1sq ? e1sq : vEst).squareRoot() * (sign * gRaw[base + c])
+                                    let u = 1 / (vEst < e1sq ? e1sq : vEst).vectorizableSquareRoot() * (sign * gRaw[base + c])
                                     if apply { p[base + c] = p[base + c] + scale * u } else { uSquares += u.double * u.double }
                                 }
                             }
@@ -125,7 +125,7 @@ public struct Adafactor<Scalar: TunedScalar>: Optimizer {
                     } else {
                         for j in 0..<n {
                             let vEst = v[j]
-                            let u = 1 / (vEst < e1sq ? e1sq : vEst).squareRoot() * (sign * gRaw[j])
+                            let u = 1 / (vEst < e1sq ? e1sq : vEst).vectorizableSquareRoot() * (sign * gRaw[j])
                             if apply { p[j] = p[j] + scale * u } else { uSquares += u.double * u.double }
                         }
                     }
@@ -143,11 +143,11 @@ public struct Adafactor<Scalar: TunedScalar>: Optimizer {
                                 rowSum += g * g
                                 colSum[c] += g * g
                             }
-                            let norm = Scalar(rowSum.squareRoot())
+                            let norm = Scalar(rowSum.vectorizableSquareRoot())
                             rowV[b * rows + r] = torchLerp(rowV[b * rows + r], norm * norm / Scalar(cols), weight)
                         }
                         for c in 0..<cols {
-                            let norm = Scalar(colSum[c].squareRoot())
+                            let norm = Scalar(colSum[c].vectorizableSquareRoot())
                             colV[b * cols + c] = torchLerp(colV[b * cols + c], norm * norm / Scalar(rows), weight)
                         }
                     }
@@ -158,7 +158,7 @@ public struct Adafactor<Scalar: TunedScalar>: Optimizer {
                     }
                 }
                 pass(apply: false, 0)
-                let rmsU = Scalar(uSquares.squareRoot()).double / (Double(n).squareRoot() * d)
+                let rmsU = Scalar(uSquares.vectorizableSquareRoot()).double / (Double(n).vectorizableSquareRoot() * d)
                 let denom = rmsU > 1.0 ? rmsU : 1.0
                 pass(apply: true, Scalar(-alpha / denom))
             }}}}}}

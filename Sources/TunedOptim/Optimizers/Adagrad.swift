@@ -58,7 +58,7 @@ public struct Adagrad<Scalar: TunedScalar>: Optimizer {
                             var gj = negate ? -g[j] : g[j]
                             if decay { gj = gj + wd * p[j] }
                             s[j] = s[j] + gj * gj
-                            let std = s[j].squareRoot() + e
+                            let std = s[j].vectorizableSquareRoot() + e
                             p[j] = p[j] + negClr * gj / std
                         }
                     }

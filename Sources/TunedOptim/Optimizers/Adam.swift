@@ -69,7 +69,7 @@ public struct Adam<Scalar: TunedScalar>: Optimizer {
         stepCount += 1
         let t = Double(stepCount)
         let bc1 = 1 - pow(beta1, t), bc2 = 1 - pow(beta2, t)
-        let negStepSize = Scalar(-(learningRate / bc1)), bc2Sqrt = Scalar(bc2.squareRoot())
+        let negStepSize = Scalar(-(learningRate / bc1)), bc2Sqrt = Scalar(bc2.vectorizableSquareRoot())
         let w1 = Scalar(1 - beta1), b2 = Scalar(beta2), oneMinusB2 = Scalar(1 - beta2), e = Scalar(eps)
         let wd = Scalar(weightDecay), shrink = Scalar(1 - learningRate * weightDecay)
         let coupled = weightDecay != 0 && !decoupledWeightDecay, decoupled = weightDecay != 0 && decoupledWeightDecay
@@ -97,7 +97,7 @@ public struct Adam<Scalar: TunedScalar>: Optimizer {
                             vd = nanMaximum(vmax![j], vj)
                             vmax![j] = vd
                         }
-                        let denom = vd.squareRoot() / bc2Sqrt + e
+                        let denom = vd.vectorizableSquareRoot() / bc2Sqrt + e
                         p[j] = p[j] + negStepSize * m[j] / denom
                     }
                 }

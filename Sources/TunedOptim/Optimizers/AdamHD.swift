@@ -68,19 +68,19 @@ public struct AdamHD<Scalar: TunedScalar>: Optimizer {
                             var dot = 0.0
                             for j in 0..<p.count {
                                 let g = weightDecay != 0 ? grad[j] + wd * p[j] : grad[j]
-                                dot += Double(g) * Double(m[j] / (v[j].squareRoot() + epsS))
+                                dot += Double(g) * Double(m[j] / (v[j].vectorizableSquareRoot() + epsS))
                             }
                             let prevBC1 = 1 - Foundation.pow(beta1, t - 1), prevBC2 = 1 - Foundation.pow(beta2, t - 1)
-                            let h = dot * prevBC2.squareRoot() / prevBC1
+                            let h = dot * prevBC2.vectorizableSquareRoot() / prevBC1
                             (learningRate, lastHypergradient) = bounds.update(
                                 learningRate, hypergradLR: hypergradLR, h: h, nonFinite: &nonFiniteHypergradients)
                         }
-                        let minusStep = Scalar(-(learningRate * bc2.squareRoot() / bc1))
+                        let minusStep = Scalar(-(learningRate * bc2.vectorizableSquareRoot() / bc1))
                         for j in 0..<p.count {
                             let g = weightDecay != 0 ? grad[j] + wd * p[j] : grad[j]
                             m[j] = m[j] * b1 + oneMinusB1 * g
                             v[j] = v[j] * b2 + oneMinusB2 * g * g
-                            p[j] = p[j] + minusStep * m[j] / (v[j].squareRoot() + epsS)
+                            p[j] = p[j] + minusStep * m[j] / (v[j].vectorizableSquareRoot() + epsS)
                         }
                     }
                 }

@@ -49,14 +49,14 @@ public struct LAMB<Scalar: TunedScalar>: Optimizer {
         let t = Double(stepCount)
         let bc1 = biasCorrection ? 1 - pow(beta1, t) : 1, bc2 = biasCorrection ? 1 - pow(beta2, t) : 1
         let b1 = Scalar(beta1), oneMinusB1 = Scalar(1 - beta1), b2 = Scalar(beta2), oneMinusB2 = Scalar(1 - beta2)
-        let bc1s = Scalar(bc1), bc2Sqrt = Scalar(bc2.squareRoot()), e = Scalar(eps), wd = Scalar(weightDecay)
+        let bc1s = Scalar(bc1), bc2Sqrt = Scalar(bc2.vectorizableSquareRoot()), e = Scalar(eps), wd = Scalar(weightDecay)
         for i in params.indices {
             params[i].values.withUnsafeMutableBufferPointer { p in
             gradients[i].values.withUnsafeBufferPointer { g in
             expAvg[i].withUnsafeMutableBufferPointer { m in
             expAvgSq[i].withUnsafeMutableBufferPointer { v in
                 @inline(__always) func r(_ j: Int) -> Scalar {
-                    m[j] / bc1s / (v[j].squareRoot() / bc2Sqrt + e) + wd * p[j]
+                    m[j] / bc1s / (v[j].vectorizableSquareRoot() / bc2Sqrt + e) + wd * p[j]
                 }
                 // Pass 1: the moments and ‖r‖; pass 2 recomputes r (same inputs, same bits).
                 var rSquares = 0.0, wSquares = 0.0
@@ -67,7 +67,7 @@ public struct LAMB<Scalar: TunedScalar>: Optimizer {
                     rSquares += rj * rj
                     wSquares += wj * wj
                 }
-                let wNorm = Scalar(wSquares.squareRoot()).double, rNorm = Scalar(rSquares.squareRoot()).double
+                let wNorm = Scalar(wSquares.vectorizableSquareRoot()).double, rNorm = Scalar(rSquares.vectorizableSquareRoot()).double
                 let ratio = wNorm > 0 && rNorm > 0 ? wNorm / rNorm : 1
                 let scale = Scalar(-learningRate * ratio)
                 for j in 0..<p.count { p[j] = p[j] + scale * r(j) }

@@ -151,13 +151,13 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         switch flavor {
         case .torch:
             switch adjustLR {
-            case "match_rms_adamw": return 0.2 * max(a, b).squareRoot()
-            case "spectral_unclamped": return (a / b).squareRoot()
-            default: return max(1, a / b).squareRoot()
+            case "match_rms_adamw": return 0.2 * max(a, b).vectorizableSquareRoot()
+            case "spectral_unclamped": return (a / b).vectorizableSquareRoot()
+            default: return max(1, a / b).vectorizableSquareRoot()
             }
         case .optax:
-            if let r = consistentRMS { return max(a, b).squareRoot() * r }
-            return max(1, b / a).squareRoot()
+            if let r = consistentRMS { return max(a, b).vectorizableSquareRoot() * r }
+            return max(1, b / a).vectorizableSquareRoot()
         }
     }
 

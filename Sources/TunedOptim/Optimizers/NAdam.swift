@@ -80,7 +80,7 @@ public struct NAdam<Scalar: TunedScalar>: Optimizer {
                     if coupled { gj = gj + wd * p[j] }
                     m[j] = torchLerp(m[j], gj, w1)
                     v[j] = v[j] * b2 + oneMinusB2 * gj * gj
-                    let denom = (v[j] / bc2s).squareRoot() + e
+                    let denom = (v[j] / bc2s).vectorizableSquareRoot() + e
                     p[j] = p[j] + gradCoef * gj / denom
                     p[j] = p[j] + momentumCoef * m[j] / denom
                 }

@@ -106,7 +106,7 @@ struct NewtonSchulz: Sendable {
         // Normalise: the norm accumulates in T (float32 for bfloat16, as torch's opmath).
         var ss: T = 0
         for v in x { ss += v * v }
-        var norm = r(ss.squareRoot(), bf16)
+        var norm = r(ss.vectorizableSquareRoot(), bf16)
         switch normalization {
         case .clamped: norm = r(max(norm, eps), bf16)
         case .epsilonAdded: norm = r(norm + eps, bf16)

@@ -102,7 +102,7 @@ public struct OptaxAdafactor<Scalar: TunedScalar>: Optimizer {
                     for j in 0..<u.count {
                         let gsq = g[j] * g[j] + epsS
                         v[j] = decayS * v[j] + oneMinusS * gsq
-                        u[j] = g[j] * (1 / v[j].squareRoot())
+                        u[j] = g[j] * (1 / v[j].vectorizableSquareRoot())
                     }
                 }
             }
@@ -156,7 +156,7 @@ public struct OptaxAdafactor<Scalar: TunedScalar>: Optimizer {
     static func rms(_ x: [Scalar]) -> Scalar {
         var s: Scalar = 0
         for v in x { s += v * v }
-        return (s / Scalar(max(x.count, 1))).squareRoot()
+        return (s / Scalar(max(x.count, 1))).vectorizableSquareRoot()
     }
 
     public var stateBytes: Int {
@@ -258,8 +258,8 @@ struct FactoredGeometry: Sendable {
         var u = g
         forEach { flat, dropA, dropB, both in
             let (rowIdx, colIdx) = largestFirst ? (dropA, dropB) : (dropB, dropA)
-            let rowFactor = 1 / (vRow[rowIdx] / rowMean[both]).squareRoot()
-            let colFactor = 1 / vCol[colIdx].squareRoot()
+            let rowFactor = 1 / (vRow[rowIdx] / rowMean[both]).vectorizableSquareRoot()
+            let colFactor = 1 / vCol[colIdx].vectorizableSquareRoot()
             u[flat] = g[flat] * rowFactor * colFactor
         }
         return u

@@ -67,7 +67,7 @@ public struct OptaxAdam<Scalar: TunedScalar>: Optimizer {
                     v[j] = c2 * (g[j] * g[j]) + d2 * v[j]
                     let mHat = nest ? d1 * (m[j] / bc1Next) + c1 * (g[j] / bc1) : m[j] / bc1
                     let vHat = v[j] / bc2
-                    p[j] = p[j] + negLr * (mHat / ((vHat + er).squareRoot() + e))
+                    p[j] = p[j] + negLr * (mHat / ((vHat + er).vectorizableSquareRoot() + e))
                 }
             }}}}
         }

@@ -55,8 +55,8 @@ public struct RAdam<Scalar: TunedScalar>: Optimizer {
         let rhoInf = 2 / (1 - beta2) - 1
         let rhoT = rhoInf - 2 * t * pow(beta2, t) / bc2
         let rectified = rhoT > 5.0
-        let rect = rectified ? ((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)).squareRoot() : 0
-        let rectS = Scalar(rect), bc2Sqrt = Scalar(bc2.squareRoot()), bc1s = Scalar(bc1), lr = Scalar(learningRate)
+        let rect = rectified ? ((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)).vectorizableSquareRoot() : 0
+        let rectS = Scalar(rect), bc2Sqrt = Scalar(bc2.vectorizableSquareRoot()), bc1s = Scalar(bc1), lr = Scalar(learningRate)
         let w1 = Scalar(1 - beta1), b2 = Scalar(beta2), oneMinusB2 = Scalar(1 - beta2), e = Scalar(eps)
         let wd = Scalar(weightDecay), shrink = Scalar(1 - learningRate * weightDecay)
         let coupled = weightDecay != 0 && !decoupledWeightDecay, decoupled = weightDecay != 0 && decoupledWeightDecay
@@ -74,7 +74,7 @@ public struct RAdam<Scalar: TunedScalar>: Optimizer {
                     v[j] = v[j] * b2 + oneMinusB2 * gj * gj
                     let mHat = m[j] / bc1s
                     if rectified {
-                        let adaptive = bc2Sqrt / (v[j].squareRoot() + e)
+                        let adaptive = bc2Sqrt / (v[j].vectorizableSquareRoot() + e)
                         p[j] = p[j] - mHat * lr * adaptive * rectS
                     } else {
                         p[j] = p[j] - mHat * lr

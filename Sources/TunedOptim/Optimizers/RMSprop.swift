@@ -73,9 +73,9 @@ public struct RMSprop<Scalar: TunedScalar>: Optimizer {
                     var avg: Scalar
                     if isCentered {
                         ga[j] = torchLerp(ga[j], gj, oneMinusA)
-                        avg = (v[j] + -1 * ga[j] * ga[j]).squareRoot()
+                        avg = (v[j] + -1 * ga[j] * ga[j]).vectorizableSquareRoot()
                     } else {
-                        avg = v[j].squareRoot()
+                        avg = v[j].vectorizableSquareRoot()
                     }
                     avg = avg + e
                     if useMomentum {

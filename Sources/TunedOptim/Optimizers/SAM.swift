@@ -144,7 +144,7 @@ public struct SAM<Scalar: TunedScalar>: Optimizer {
         case .optax(let rho, let momentum, let nesterov):
             var ss: Scalar = 0
             for g in gradients { for v in g.values { ss += v * v } }
-            let norm = ss.squareRoot()
+            let norm = ss.vectorizableSquareRoot()
             let r = Scalar(rho), mu = Scalar(momentum ?? 0)
             for i in params.indices {
                 let g = gradients[i].values
@@ -171,7 +171,7 @@ public struct SAM<Scalar: TunedScalar>: Optimizer {
                 }
                 total += s
             }
-            let scale = Scalar(rho) / (total.squareRoot() + Scalar(1e-12))
+            let scale = Scalar(rho) / (total.vectorizableSquareRoot() + Scalar(1e-12))
             for i in params.indices {
                 let g = gradients[i].values
                 params[i].values.withUnsafeMutableBufferPointer { p in

@@ -47,21 +47,39 @@ public struct SGD<Scalar: TunedScalar>: Optimizer {
         let damp = Scalar(1 - dampening)
         let sign: Scalar = maximize ? -1 : 1
         for i in params.indices {
-            params[i].values.withUnsafeMutableBufferPointer { p in
-                gradients[i].values.withUnsafeBufferPointer { g in
+            params[i].values.withUnsafeMutableBufferPointer { pb in
+                gradients[i].values.withUnsafeBufferPointer { gb in
+                    let n = pb.count
+                    let (p, g) = (pb.baseAddress!, gb.baseAddress!)
                     if momentum == 0 {
-                        for j in 0..<p.count {
-                            let gj = wd != 0 ? sign * g[j] + wd * p[j] : sign * g[j]
-                            p[j] -= lr * gj
+                        if wd != 0 {
+                            for j in 0..<n { p[j] -= lr * (sign * g[j] + wd * p[j]) }
+                        } else {
+                            for j in 0..<n { p[j] -= lr * (sign * g[j]) }
                         }
                         return
                     }
-                    buffers[i].withUnsafeMutableBufferPointer { b in
-                        for j in 0..<p.count {
-                            let gj = wd != 0 ? sign * g[j] + wd * p[j] : sign * g[j]
-                            b[j] = first ? gj : mu * b[j] + damp * gj
-                            let d = nesterov ? gj + mu * b[j] : b[j]
-                            p[j] -= lr * d
+                    buffers[i].withUnsafeMutableBufferPointer { bb in
+                        let b = bb.baseAddress!
+                        // One body, instantiated per flag combination so each loop is
+                        // branch-free and vectorises.
+                        @inline(__always) func update(_ first: Bool, _ nesterov: Bool, _ decay: Bool) {
+                            for j in 0..<n {
+                                let gj = decay ? sign * g[j] + wd * p[j] : sign * g[j]
+                                let bj = first ? gj : mu * b[j] + damp * gj
+                                b[j] = bj
+                                p[j] -= lr * (nesterov ? gj + mu * bj : bj)
+                            }
+                        }
+                        switch (first, nesterov, wd != 0) {
+                        case (true, true, true): update(true, true, true)
+                        case (true, false, true): update(true, false, true)
+                        case (false, true, true): update(false, true, true)
+                        case (false, false, true): update(false, false, true)
+                        case (true, true, false): update(true, true, false)
+                        case (true, false, false): update(true, false, false)
+                        case (false, true, false): update(false, true, false)
+                        case (false, false, false): update(false, false, false)
                         }
                     }
                 }

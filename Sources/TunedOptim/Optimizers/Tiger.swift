@@ -70,7 +70,7 @@ public struct Tiger<Scalar: TunedScalar>: Optimizer {
                     for j in 0..<p.count { p[j] = p[j] * shrink }
                     return
                 }
-                let lrT = matrix ? lrK * (euclideanNorm(UnsafeBufferPointer(p)) / Double(p.count).squareRoot()) : lrK * 0.5
+                let lrT = matrix ? lrK * (euclideanNorm(UnsafeBufferPointer(p)) / Double(p.count).vectorizableSquareRoot()) : lrK * 0.5
                 let eta = Scalar(lrT), d = Scalar(matrix ? weightDecay : 0), b1s = Scalar(b1)
                 for j in 0..<p.count {
                     m[j] = b1s * m[j] + b2 * g[j]
