@@ -92,6 +92,9 @@ public struct TOMLParser {
             let name = dotted(Array(path[...k]))
             if let existing = node.child(key) {
                 guard case .table(let t) = existing.child else {
+                    if case .value(let v) = existing.child, v.table != nil {
+                        throw fail("'\(name)' is an inline table (line \(existing.position.line)); inline tables cannot be extended", at: pos)
+                    }
                     throw fail("'\(name)' is already a value (line \(existing.position.line)); it cannot also be a table", at: pos)
                 }
                 if t.origin == .inline {
@@ -132,6 +135,9 @@ public struct TOMLParser {
             }
             if let existing = node.child(key) {
                 guard case .table(let t) = existing.child else {
+                    if case .value(let v) = existing.child, v.table != nil {
+                        throw fail("'\(name)' is an inline table (line \(existing.position.line)); inline tables cannot be extended", at: pos)
+                    }
                     throw fail("'\(name)' is already a value (line \(existing.position.line)); it cannot also be a table", at: pos)
                 }
                 guard t.origin == .dotted else {

@@ -137,7 +137,8 @@ struct TaskValidator {
     mutating func unknownKeys(_ t: DocTable, _ table: String?, known: [String], hint: (String) -> String? = { _ in nil }) {
         for e in t.entries where !known.contains(e.key) {
             if let h = hint(e.key) {
-                problem(e.keyPosition.line, table, e.key, h)
+                let name = table == nil && e.value.table != nil && format == .toml ? "[\(e.key)]" : e.key
+                problem(e.keyPosition.line, table, name, h)
                 continue
             }
             var m = "unknown key"
@@ -172,7 +173,7 @@ struct TaskValidator {
             return nil
         }
         if let lower, i < lower {
-            problem(e.value, table, key, "must be ≥ \(lower), got \(i)" + (what.map { "; \($0)" } ?? ""))
+            problem(e.value, table, key, "must be ≥ \(lower)" + (what.map { " (\($0))" } ?? "") + ", got \(i)")
             return nil
         }
         return i
@@ -715,9 +716,7 @@ struct TaskValidator {
         }
         var optimizers: [String] = []
         var parameters: [String: ParameterDomain] = [:]
-        var optimizerLine = t.position.line
         if let e = t["optimizer"] {
-            optimizerLine = e.keyPosition.line
             let values: [DocValue]
             switch e.value.kind {
             case .string: values = [e.value]
@@ -761,8 +760,8 @@ struct TaskValidator {
         }
 
         // Conditional keys: an optimizer key no searched optimizer uses is a mistake.
-        if problems.count == before {
-            for e in t.entries where OptimizerSpec.trialKeys.contains(e.key) && e.key != "optimizer" {
+        if !optimizers.isEmpty {
+            for e in t.entries where OptimizerSpec.trialKeys.contains(e.key) && parameters[e.key] != nil {
                 let users = optimizers.filter { OptimizerSpec.trialKeysUsed(by: $0).contains(e.key) }
                 if users.isEmpty {
                     let any = SearchSpace.searchableOptimizers.filter { OptimizerSpec.trialKeysUsed(by: $0).contains(e.key) }
@@ -772,7 +771,6 @@ struct TaskValidator {
                 }
             }
         }
-        _ = optimizerLine
         return problems.count == before ? SearchSpace(optimizers: optimizers, parameters: parameters) : nil
     }
 
