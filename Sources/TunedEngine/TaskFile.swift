@@ -425,6 +425,8 @@ struct TaskValidator {
                     problem(t["workdir"]!.value, tn, "workdir", "folder not found: \(path)")
                 }
                 out["workdir"] = .string(path)
+            } else if t["workdir"] == nil {
+                out["workdir"] = .string(resolve("."))  // default: the task file's folder
             }
             if let e = t["env"] {
                 if let et = e.value.table {

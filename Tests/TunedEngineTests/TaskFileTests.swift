@@ -142,6 +142,13 @@ let minimalTask = """
         #expect(e?.description.contains(mentions) == true, "\(e?.description ?? "valid")")
     }
 
+    @Test func commandWorkloadDefaultsItsWorkdirToTheTaskFilesFolder() throws {
+        let text = minimalTask.replacingOccurrences(of: "kind = \"rosenbrock\"", with: "kind = \"command\"\ncommand = [\"python3\", \"train.py\"]\nenv = { A = \"1\" }")
+        let spec = try TaskFile.parse(text, file: "t.toml", baseDirectory: "/tmp")
+        #expect(spec.workload["workdir"] == .string("/tmp"))
+        #expect(spec.workload["command"] == .array([.string("python3"), .string("train.py")]))
+    }
+
     @Test func datasetResolvesAgainstTheTaskFilesFolder() throws {
         let text = minimalTask.replacingOccurrences(of: "kind = \"rosenbrock\"", with: "kind = \"mlp\"\ndataset = \"../datasets/digits.csv\"")
         let base = Fixtures.repository.appendingPathComponent("examples").path
