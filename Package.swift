@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "TunedStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // JSON-RPC types, line framing and a blocking client; Foundation only (tunectl links just this).
         .target(name: "TunedRPC"),
+        // Task files (TOML/JSON), validation, search spaces and the tuning strategies as pure state machines.
+        .target(name: "TunedEngine", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
         .executableTarget(
             name: "tuned",
             dependencies: [
@@ -45,6 +47,10 @@ let package = Package(
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
         .testTarget(name: "TunedStoreTests", dependencies: ["TunedStore"]),
         .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
+        .testTarget(
+            name: "TunedEngineTests", dependencies: ["TunedEngine", "TunedWorkloads", "TunedOptim", "TunedMath"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

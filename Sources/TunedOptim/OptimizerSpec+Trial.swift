@@ -35,6 +35,16 @@ extension OptimizerSpec {
 
     static let betaOptimizers: Set<String> = ["adam", "adamw", "nadam", "radam", "lamb", "lion", "adam_hd"]
 
+    /// The trial keys (besides `optimizer`) that optimizer `name` uses, from the same table
+    /// `fromTrial` maps with: a search space samples a key under an optimizer only if it is
+    /// here (`beta1`/`beta2` for Adam-like optimizers and Lion, `beta1` for Tiger, `momentum`
+    /// for SGD-like ones, RMSprop, Muon and LARS, `ns_steps` for Muon, …).
+    public static func trialKeysUsed(by name: String) -> Set<String> {
+        var keys = Set(accepted(name).keys)
+        if betaOptimizers.contains(name) { keys.formUnion(["beta1", "beta2"]) }
+        return keys
+    }
+
     /// The optimizer a trial configuration describes (torch library, torch keywords).
     /// Keys other optimizers use are dropped; a key no optimizer uses is an error naming it.
     public static func fromTrial(_ config: [String: JSONValue], context: String = "config") throws -> OptimizerSpec {

@@ -1,0 +1,187 @@
+import Foundation
+import TunedMath
+import TunedOptim
+import TunedWorkloads
+
+/// One hyperparameter's domain in `[search]`.
+public enum ParameterDomain: Sendable, Equatable {
+    /// `lr = 0.01`: always this value.
+    case fixed(JSONValue)
+    /// `{ uniform = [a, b] }`: uniform on [a, b) (a < b).
+    case uniform(Double, Double)
+    /// `{ log_uniform = [a, b] }`: density ∝ 1/x on [a, b] (0 < a < b).
+    case logUniform(Double, Double)
+    /// `{ int_uniform = [a, b] }`: each integer of a…b (both included) equally likely.
+    case intUniform(Int, Int)
+    /// `{ choice = [...] }` (or a bare array for `optimizer`): one of the values, equally likely.
+    case choice([JSONValue])
+
+    /// Whether a grid varies this domain.
+    public var values: [JSONValue]? {
+        switch self {
+        case .fixed(let v): [v]
+        case .choice(let vs): vs
+        default: nil
+        }
+    }
+}
+
+/// A task's search space: the optimizer as a categorical, and the other hyperparameters,
+/// each conditional on the chosen optimizer when it is an optimizer key.
+///
+/// Conditionality: a key that belongs to the optimizer (`OptimizerSpec.trialKeys`: lr,
+/// weight_decay, beta1, beta2, eps, momentum, nesterov, dampening, ns_steps, centered,
+/// amsgrad, alpha) appears in a configuration only if the chosen optimizer uses it
+/// (`OptimizerSpec.trialKeysUsed(by:)`, the same table `OptimizerSpec.fromTrial` maps
+/// with). The other trial keys (batch_size, schedule, hypergradient_*) apply to every optimizer.
+public struct SearchSpace: Sendable, Equatable {
+    /// The optimizers searched, in the file's order (one for a fixed optimizer).
+    public var optimizers: [String]
+    /// Every other key of `[search]`.
+    public var parameters: [String: ParameterDomain]
+
+    public init(optimizers: [String], parameters: [String: ParameterDomain] = [:]) {
+        self.optimizers = optimizers
+        self.parameters = parameters
+    }
+
+    /// Optimizers a flat trial configuration can build. The wrappers (`lookahead`, `sam`,
+    /// `hypergradient`, `scheduled`) need a nested inner optimizer, which a search-space
+    /// point does not have; HD is `[strategy] hypergradient`, schedules are the `schedule` key.
+    public static var searchableOptimizers: [String] {
+        OptimizerRegistry.torchNames.filter { !wrapperOptimizers.contains($0) }
+    }
+
+    public static let wrapperOptimizers: Set<String> = ["lookahead", "sam", "hypergradient", "scheduled"]
+
+    /// Keys that `[search]` accepts: every trial-configuration key.
+    public static var knownKeys: Set<String> { TrialConfig.keys }
+
+    /// The keys a configuration with `optimizer` contains (besides `optimizer`), sorted.
+    public func keys(for optimizer: String) -> [String] {
+        let used = OptimizerSpec.trialKeysUsed(by: optimizer)
+        return parameters.keys.filter { !OptimizerSpec.trialKeys.contains($0) || used.contains($0) }.sorted()
+    }
+
+    // MARK: Random sampling
+
+    /// The seed of trial `index`'s draws: SplitMix64 of (task seed, index).
+    ///
+    /// Each configuration is a pure function of (seed, index): the daemon re-derives any
+    /// trial's configuration after a restart without saving a generator state, and trial 5
+    /// is the same whether the task asks for 8 or 80 trials. RandomSource folds the result
+    /// to mt19937's 32-bit seed.
+    public static func trialSeed(_ seed: UInt64, index: Int) -> UInt64 {
+        var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(truncatingIfNeeded: index + 1)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Configuration `index` of a random search with `seed`: the optimizer first, then the
+    /// keys it uses in sorted order, each drawn from its domain with one `RandomSource`.
+    public func sample(seed: UInt64, index: Int) -> [String: JSONValue] {
+        let rng = RandomSource(seed: Self.trialSeed(seed, index: index))
+        return sample(using: rng)
+    }
+
+    /// One configuration drawn with `rng` (for strategies that resample, such as PBT's explore).
+    public func sample(using rng: RandomSource) -> [String: JSONValue] {
+        // Validation guarantees non-empty choices and well-ordered ranges, so no draw throws.
+        let optimizer = optimizers.count == 1 ? optimizers[0] : optimizers[(try? rng.integer(below: optimizers.count)) ?? 0]
+        var config: [String: JSONValue] = ["optimizer": .string(optimizer)]
+        for key in keys(for: optimizer) {
+            config[key] = Self.draw(parameters[key]!, rng)
+        }
+        return config
+    }
+
+    /// One draw from `domain`.
+    public static func draw(_ domain: ParameterDomain, _ rng: RandomSource) -> JSONValue {
+        switch domain {
+        case .fixed(let v): return v
+        case .uniform(let a, let b): return .number((try? rng.uniform(a, b)) ?? a)
+        case .logUniform(let a, let b): return .number((try? rng.logUniform(a, b)) ?? a)
+        case .intUniform(let a, let b): return .number(Double(a + ((try? rng.integer(below: b - a + 1)) ?? 0)))
+        case .choice(let vs): return vs.count == 1 ? vs[0] : vs[(try? rng.integer(below: vs.count)) ?? 0]
+        }
+    }
+
+    // MARK: Grid
+
+    /// The values a grid takes for `domain`: choices as listed; `points` evenly spaced values
+    /// including both ends for `uniform`, log-spaced for `log_uniform` (one point: the
+    /// arithmetic or geometric midpoint); for `int_uniform` every integer when there are at
+    /// most `points`, else `points` evenly spaced integers (rounded, duplicates dropped).
+    public static func gridValues(_ domain: ParameterDomain, points: Int) -> [JSONValue] {
+        let n = max(1, points)
+        func spaced(_ a: Double, _ b: Double) -> [Double] {
+            n == 1 ? [(a + b) / 2] : (0..<n).map { k in k == n - 1 ? b : a + (b - a) * Double(k) / Double(n - 1) }
+        }
+        switch domain {
+        case .fixed(let v): return [v]
+        case .choice(let vs): return vs
+        case .uniform(let a, let b): return spaced(a, b).map { .number($0) }
+        case .logUniform(let a, let b):
+            if n == 1 { return [.number((a * b).squareRoot())] }
+            let la = log(a), lb = log(b)
+            return (0..<n).map { k in
+                .number(k == 0 ? a : k == n - 1 ? b : exp(la + (lb - la) * Double(k) / Double(n - 1)))
+            }
+        case .intUniform(let a, let b):
+            if b - a + 1 <= n { return (a...b).map { .number(Double($0)) } }
+            var seen = Set<Int>(), out: [JSONValue] = []
+            for v in spaced(Double(a), Double(b)) {
+                let r = Int(v.rounded())
+                if seen.insert(r).inserted { out.append(.number(Double(r))) }
+            }
+            return out
+        }
+    }
+
+    /// How many configurations the full grid has: Σ over optimizers of the product of the
+    /// sizes of the keys it uses (saturating at Int.max).
+    public func gridCount(points: Int) -> Int {
+        var total = 0
+        for opt in optimizers {
+            var product = 1
+            for key in keys(for: opt) {
+                let (p, o) = product.multipliedReportingOverflow(by: Self.gridValues(parameters[key]!, points: points).count)
+                product = o ? Int.max : p
+            }
+            let (t, o) = total.addingReportingOverflow(product)
+            total = o ? Int.max : t
+        }
+        return total
+    }
+
+    /// Configuration `index` (0 ≤ index < gridCount) of the grid, in enumeration order:
+    /// optimizers in the file's order; within one, the cartesian product of its keys' values
+    /// in sorted key order, the last key varying fastest. Conditional keys appear only under
+    /// the optimizers that use them, so no two configurations build the same trial.
+    public func gridConfiguration(_ index: Int, points: Int) -> [String: JSONValue] {
+        var rest = index
+        for opt in optimizers {
+            let keys = keys(for: opt)
+            let values = keys.map { Self.gridValues(parameters[$0]!, points: points) }
+            let size = values.reduce(1) { $0 * $1.count }
+            if rest >= size { rest -= size; continue }
+            var config: [String: JSONValue] = ["optimizer": .string(opt)]
+            for (key, vs) in zip(keys, values).reversed() {
+                config[key] = vs[rest % vs.count]
+                rest /= vs.count
+            }
+            return config
+        }
+        preconditionFailure("grid index \(index) out of range")
+    }
+
+    /// The grid, capped at `cap` configurations when `cap` is smaller than the grid: the cap
+    /// takes evenly spaced indices ⌊k·N/cap⌋ of the enumeration, so that every optimizer
+    /// keeps its share instead of the first optimizer filling the cap.
+    public func grid(points: Int, cap: Int? = nil) -> [[String: JSONValue]] {
+        let n = gridCount(points: points)
+        guard let cap, cap < n else { return (0..<n).map { gridConfiguration($0, points: points) } }
+        return (0..<cap).map { k in gridConfiguration(Int((Double(k) * Double(n) / Double(cap)).rounded(.down)), points: points) }
+    }
+}

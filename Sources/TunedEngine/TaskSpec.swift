@@ -1,0 +1,220 @@
+import TunedOptim
+
+/// A validated task file: what to train, what to search, how, for how long, and what "best" means.
+/// Built by `TaskFile.parse`/`TaskFile.load`; every field here has passed validation.
+/// `docs/TASKFILE.md` describes each key with its default.
+public struct TaskSpec: Sendable, Equatable {
+    public var name: String
+    public var description: String?
+    /// The `[workload]` table as `WorkloadFactory.make` takes it, with `dataset` (and a
+    /// command workload's `workdir`) resolved to absolute paths against the task file's folder.
+    public var workload: [String: JSONValue]
+    public var search: SearchSpace
+    public var strategy: StrategySpec
+    public var budget: Budget
+    public var objective: Objective
+    /// The folder relative paths were resolved against.
+    public var baseDirectory: String
+
+    public init(
+        name: String, description: String? = nil, workload: [String: JSONValue], search: SearchSpace,
+        strategy: StrategySpec, budget: Budget, objective: Objective = Objective(), baseDirectory: String = "."
+    ) {
+        self.name = name
+        self.description = description
+        self.workload = workload
+        self.search = search
+        self.strategy = strategy
+        self.budget = budget
+        self.objective = objective
+        self.baseDirectory = baseDirectory
+    }
+
+    /// The workload kind (`mlp`, `rosenbrock`, `command`, …).
+    public var workloadKind: String { workload["kind"]?.stringValue ?? "" }
+
+    /// The configuration a trial runs with: the sampled parameters plus the task-wide
+    /// hypergradient settings (`[strategy] hypergradient`) as `hypergradient_*` trial keys.
+    public func trialConfig(_ parameters: [String: JSONValue]) -> [String: JSONValue] {
+        var c = parameters
+        if let hd = strategy.hypergradient {
+            for (k, v) in hd.trialKeys where c[k] == nil { c[k] = v }
+        }
+        return c
+    }
+}
+
+/// `[budget]`.
+public struct Budget: Sendable, Equatable {
+    /// Training steps per trial (random, grid, ASHA's maximum) or per member (PBT). ≥ 1.
+    public var steps: Int
+    /// The task's seed: trial configurations, minibatch order and the strategies' draws derive from it.
+    public var seed: UInt64
+    /// Steps per segment (a checkpoint at each segment's end); nil = the default.
+    public var segmentSteps: Int?
+
+    /// When `segment_steps` is not given: a checkpoint every 500 steps bounds what a crash
+    /// loses to 500 steps while keeping the per-segment overhead (lease, checkpoint write,
+    /// one transaction) small against 500 training steps.
+    public static let defaultSegmentSteps = 500
+
+    public init(steps: Int, seed: UInt64 = 0, segmentSteps: Int? = nil) {
+        self.steps = steps
+        self.seed = seed
+        self.segmentSteps = segmentSteps
+    }
+
+    /// The segment length in effect (never more than the budget).
+    public var effectiveSegmentSteps: Int { min(steps, segmentSteps ?? Self.defaultSegmentSteps) }
+
+    /// `[start, end)` step ranges covering `0..<steps` in chunks of `effectiveSegmentSteps`.
+    public var segments: [Range<Int>] {
+        stride(from: 0, to: steps, by: effectiveSegmentSteps).map { $0..<min($0 + effectiveSegmentSteps, steps) }
+    }
+}
+
+/// `[objective]`: which reported metric decides, and in which direction.
+public struct Objective: Sendable, Equatable {
+    public enum Metric: String, Sendable, CaseIterable {
+        case valLoss = "val_loss"
+        case trainLoss = "train_loss"
+        case valAccuracy = "val_accuracy"
+
+        /// The direction that makes sense for the metric.
+        public var naturalMode: Mode { self == .valAccuracy ? .max : .min }
+    }
+
+    public enum Mode: String, Sendable, CaseIterable {
+        case min, max
+    }
+
+    public var metric: Metric
+    public var mode: Mode
+
+    public init(metric: Metric = .valLoss, mode: Mode? = nil) {
+        self.metric = metric
+        self.mode = mode ?? metric.naturalMode
+    }
+
+    /// True when `a` is strictly better than `b` under `mode`. NaN is never better.
+    public func isBetter(_ a: Double, than b: Double) -> Bool {
+        mode == .min ? a < b : a > b
+    }
+}
+
+/// Which strategy, with its settings. Exactly the settings of `kind` are non-nil.
+public struct StrategySpec: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case random, grid, pbt, asha
+        case batchSweep = "batch-sweep"
+    }
+
+    public var kind: Kind
+    /// random: how many configurations; grid: the cap on the grid (nil = the whole grid);
+    /// asha: how many configurations enter the bottom rung; batch-sweep: configurations per batch size.
+    public var trials: Int?
+    /// grid: points per continuous range (`grid_points`, default 3).
+    public var gridPoints: Int
+    /// How often a failed segment is re-run (from the trial's last checkpoint) before the
+    /// trial fails (`max_retries`, default 2, i.e. 3 attempts).
+    public var maxRetries: Int
+    /// Hypergradient descent inside every trial/member (`hypergradient = { beta = … }`).
+    public var hypergradient: HypergradientSettings?
+    public var pbt: PBTSettings?
+    public var asha: ASHASettings?
+    public var batchSweep: BatchSweepSettings?
+
+    public static let defaultTrials = 10
+    public static let defaultGridPoints = 3
+    public static let defaultMaxRetries = 2
+
+    public init(
+        kind: Kind, trials: Int? = nil, gridPoints: Int = StrategySpec.defaultGridPoints,
+        maxRetries: Int = StrategySpec.defaultMaxRetries, hypergradient: HypergradientSettings? = nil,
+        pbt: PBTSettings? = nil, asha: ASHASettings? = nil, batchSweep: BatchSweepSettings? = nil
+    ) {
+        self.kind = kind
+        self.trials = trials
+        self.gridPoints = gridPoints
+        self.maxRetries = maxRetries
+        self.hypergradient = hypergradient
+        self.pbt = pbt
+        self.asha = asha
+        self.batchSweep = batchSweep
+    }
+}
+
+/// `hypergradient = { beta = 1e-4, lr_min = …, lr_max = … }` (Baydin et al. 2018).
+public struct HypergradientSettings: Sendable, Equatable {
+    public var beta: Double
+    public var lrMin: Double?
+    public var lrMax: Double?
+
+    public init(beta: Double, lrMin: Double? = nil, lrMax: Double? = nil) {
+        self.beta = beta
+        self.lrMin = lrMin
+        self.lrMax = lrMax
+    }
+
+    /// As trial-configuration keys (`TrialConfig`).
+    public var trialKeys: [String: JSONValue] {
+        var c: [String: JSONValue] = ["hypergradient_beta": .number(beta)]
+        if let lrMin { c["hypergradient_lr_min"] = .number(lrMin) }
+        if let lrMax { c["hypergradient_lr_max"] = .number(lrMax) }
+        return c
+    }
+}
+
+/// `kind = "pbt"` (Jaderberg et al. 2017; defaults as Ray Tune's `PopulationBasedTraining`).
+public struct PBTSettings: Sendable, Equatable {
+    public var population: Int
+    public var interval: Int
+    public var quantile: Double
+    public var resampleProbability: Double
+    public var perturbationFactors: [Double]
+    public var synchronous: Bool
+    /// Steps before the first exploit.
+    public var burnIn: Int
+    /// Whether explore may change the optimizer itself (its state is then re-initialised).
+    public var exploreOptimizer: Bool
+
+    public init(
+        population: Int = 8, interval: Int, quantile: Double = 0.25, resampleProbability: Double = 0.25,
+        perturbationFactors: [Double] = [0.8, 1.2], synchronous: Bool = false, burnIn: Int = 0,
+        exploreOptimizer: Bool = false
+    ) {
+        self.population = population
+        self.interval = interval
+        self.quantile = quantile
+        self.resampleProbability = resampleProbability
+        self.perturbationFactors = perturbationFactors
+        self.synchronous = synchronous
+        self.burnIn = burnIn
+        self.exploreOptimizer = exploreOptimizer
+    }
+}
+
+/// `kind = "asha"` (Li et al. 2020): rungs at grace_period·rf^k steps up to `budget.steps`.
+public struct ASHASettings: Sendable, Equatable {
+    public var reductionFactor: Int
+    public var gracePeriod: Int
+
+    public init(reductionFactor: Int = 3, gracePeriod: Int) {
+        self.reductionFactor = reductionFactor
+        self.gracePeriod = gracePeriod
+    }
+}
+
+/// `kind = "batch-sweep"`: train at each batch size until `target_loss`, to fit the critical
+/// batch size (McCandlish et al. 2018: S = S_min(1 + B_noise/B), E = E_min(1 + B/B_noise)).
+public struct BatchSweepSettings: Sendable, Equatable {
+    /// Ascending, distinct.
+    public var batchSizes: [Int]
+    /// The objective's level at which steps and examples-to-target are measured.
+    public var targetLoss: Double
+
+    public init(batchSizes: [Int], targetLoss: Double) {
+        self.batchSizes = batchSizes
+        self.targetLoss = targetLoss
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+import TunedOptim
+import TunedWorkloads
+
+@testable import TunedEngine
+
+private func space(_ search: String, strategy: String = "kind = \"random\"\ntrials = 4") throws -> TaskSpec {
+    try TaskFile.parse("""
+        name = "s"
+        [workload]
+        kind = "rosenbrock"
+        [search]
+        \(search)
+        [strategy]
+        \(strategy)
+        [budget]
+        steps = 100
+        seed = 7
+        """, file: "s.toml")
+}
+
+private let wide = """
+    optimizer = ["sgd", "momentum", "adamw", "lion", "muon", "rmsprop"]
+    lr = { log_uniform = [1e-4, 1.0] }
+    weight_decay = { uniform = [0.0, 0.1] }
+    beta1 = { uniform = [0.8, 0.99] }
+    beta2 = { choice = [0.99, 0.999] }
+    momentum = { uniform = [0.5, 0.99] }
+    ns_steps = { int_uniform = [3, 7] }
+    nesterov = { choice = [true, false] }
+    batch_size = { choice = [32, 64, 128] }
+    """
+
+@Suite struct SearchSpaceTests {
+    @Test func samplingIsDeterministicPerSeedAndIndex() throws {
+        let s = try space(wide).search
+        let a = (0..<20).map { s.sample(seed: 7, index: $0) }
+        let b = (0..<20).map { s.sample(seed: 7, index: $0) }
+        #expect(a == b)
+        #expect(a != (0..<20).map { s.sample(seed: 8, index: $0) })
+        #expect(Set(a.map { "\($0)" }).count == 20)
+        // Trial 5 does not depend on how many trials there are.
+        #expect(s.sample(seed: 7, index: 5) == a[5])
+    }
+
+    @Test func samplesStayInTheirDomainsAndCoverThem() throws {
+        let s = try space(wide).search
+        var optimizers = Set<String>(), batch = Set<Double>(), ns = Set<Double>()
+        var lrs: [Double] = []
+        for i in 0..<500 {
+            let c = s.sample(seed: 1, index: i)
+            let opt = try #require(c["optimizer"]?.stringValue)
+            optimizers.insert(opt)
+            let lr = try #require(c["lr"]?.doubleValue)
+            #expect(lr >= 1e-4 && lr <= 1.0)
+            lrs.append(lr)
+            if let wd = c["weight_decay"]?.doubleValue { #expect(wd >= 0 && wd < 0.1) }
+            if let b1 = c["beta1"]?.doubleValue { #expect(b1 >= 0.8 && b1 < 0.99) }
+            if let b2 = c["beta2"]?.doubleValue { #expect(b2 == 0.99 || b2 == 0.999) }
+            if let m = c["momentum"]?.doubleValue { #expect(m >= 0.5 && m < 0.99) }
+            if let n = c["ns_steps"]?.doubleValue { #expect((3...7).contains(Int(n)) && n == n.rounded()); ns.insert(n) }
+            batch.insert(try #require(c["batch_size"]?.doubleValue))
+        }
+        #expect(optimizers == ["sgd", "momentum", "adamw", "lion", "muon", "rmsprop"])
+        #expect(batch == [32, 64, 128])
+        #expect(ns == [3, 4, 5, 6, 7])
+        // log-uniform: about half the draws below the geometric midpoint 1e-2.
+        let below = lrs.filter { $0 < 1e-2 }.count
+        #expect(below > 200 && below < 300)
+    }
+
+    @Test func configurationsHoldOnlyTheKeysTheirOptimizerUses() throws {
+        let s = try space(wide).search
+        for i in 0..<200 {
+            let c = s.sample(seed: 3, index: i)
+            let opt = c["optimizer"]!.stringValue!
+            let keys = Set(c.keys)
+            #expect(keys.contains("lr") && keys.contains("batch_size"))
+            #expect(keys.contains("beta1") == ["adamw", "lion"].contains(opt), "\(opt): \(keys)")
+            #expect(keys.contains("momentum") == ["sgd", "momentum", "muon", "rmsprop"].contains(opt), "\(opt): \(keys)")
+            #expect(keys.contains("ns_steps") == (opt == "muon"), "\(opt): \(keys)")
+            #expect(keys.contains("nesterov") == ["sgd", "momentum", "muon"].contains(opt), "\(opt): \(keys)")
+            #expect(keys.contains("weight_decay"))
+        }
+    }
+
+    @Test func everyConfigurationIsAValidTrialConfig() throws {
+        let spec = try space(wide, strategy: "kind = \"random\"\ntrials = 50\nhypergradient = { beta = 1e-4, lr_max = 2.0 }")
+        var rs = RandomSearch(spec: spec)
+        _ = rs.start()
+        for t in rs.trials {
+            #expect(t.config["hypergradient_beta"] == .number(1e-4))
+            let tc = try TrialConfig(json: t.config)
+            #expect(tc.optimizer.name == t.config["optimizer"]?.stringValue)
+            #expect(tc.hypergradientBeta == 1e-4)
+            _ = try tc.makeOptimizer(shapes: [[4, 3], [3]], scalar: Double.self)
+        }
+        let grid = try GridSearch(spec: space(wide, strategy: "kind = \"grid\""))
+        for t in grid.trials {
+            _ = try TrialConfig(json: t.config).makeOptimizer(shapes: [[4, 3], [3]], scalar: Double.self)
+        }
+    }
+
+    @Test func gridEnumeratesTheConditionalProduct() throws {
+        let s = try space(wide).search
+        // Per optimizer: lr 3 × weight_decay 3 × batch 3 = 27, times its own keys:
+        // sgd/momentum: momentum 3 × nesterov 2 → 162 each; adamw, lion: beta1 3 × beta2 2 → 162 each;
+        // muon: momentum 3 × nesterov 2 × ns_steps 3 → 486; rmsprop: momentum 3 → 81.
+        #expect(s.gridCount(points: 3) == 162 * 4 + 486 + 81)
+        let grid = s.grid(points: 3)
+        #expect(grid.count == 1215)
+        #expect(Set(grid.map { "\($0)" }).count == grid.count)
+        #expect(grid.filter { $0["optimizer"] == .string("muon") }.allSatisfy { $0["ns_steps"] != nil && $0["beta1"] == nil })
+        #expect(Set(grid.compactMap { $0["ns_steps"]?.doubleValue }) == [3, 5, 7])
+    }
+
+    @Test func gridValuesAreLinearLogAndIntegerSpaced() {
+        #expect(SearchSpace.gridValues(.uniform(0, 1), points: 3) == [.number(0), .number(0.5), .number(1)])
+        let log = SearchSpace.gridValues(.logUniform(1e-4, 1), points: 5).map { $0.doubleValue! }
+        for (a, b) in zip(log, [1e-4, 1e-3, 1e-2, 1e-1, 1]) { #expect(abs(a - b) <= 1e-12 * b) }
+        #expect(SearchSpace.gridValues(.intUniform(1, 3), points: 5) == [.number(1), .number(2), .number(3)])
+        #expect(SearchSpace.gridValues(.intUniform(0, 10), points: 3) == [.number(0), .number(5), .number(10)])
+        #expect(SearchSpace.gridValues(.logUniform(1, 100), points: 1) == [.number(10)])
+        #expect(SearchSpace.gridValues(.choice([.bool(true), .bool(false)]), points: 7).count == 2)
+    }
+
+    @Test(arguments: [(1, 1), (4, 4), (10, 10), (15, 15), (100, 15)])
+    func gridCapKeepsEveryOptimizersShare(_ cap: Int, _ expected: Int) throws {
+        let spec = try space("optimizer = [\"sgd\", \"adamw\"]\nlr = { log_uniform = [1e-4, 1.0] }\nbeta1 = { uniform = [0.8, 0.99] }\nmomentum = { choice = [0.0, 0.9] }", strategy: "kind = \"grid\"\ntrials = \(cap)")
+        // sgd: lr 3 × momentum 2 = 6; adamw: lr 3 × beta1 3 = 9; 15 in all.
+        let full = spec.search.gridCount(points: 3)
+        #expect(full == 15)
+        let g = try GridSearch(spec: spec)
+        #expect(g.trials.count == min(expected, full))
+        if cap >= 2 {
+            #expect(Set(g.trials.compactMap { $0.config["optimizer"]?.stringValue }).count == 2)
+        }
+    }
+
+    @Test func fixedValuesAndSingleOptimizer() throws {
+        let s = try space("optimizer = \"adamw\"\nlr = 0.003\nbeta2 = 0.98\nbatch_size = 64").search
+        #expect(s.sample(seed: 0, index: 0) == ["optimizer": .string("adamw"), "lr": .number(0.003), "beta2": .number(0.98), "batch_size": .number(64)])
+        #expect(s.gridCount(points: 3) == 1)
+    }
+
+    @Test func sharedTableDecidesConditionality() {
+        #expect(OptimizerSpec.trialKeysUsed(by: "muon").isSuperset(of: ["momentum", "ns_steps", "lr"]))
+        #expect(OptimizerSpec.trialKeysUsed(by: "lion").isSuperset(of: ["beta1", "beta2"]))
+        #expect(!OptimizerSpec.trialKeysUsed(by: "sgd").contains("beta1"))
+        #expect(!OptimizerSpec.trialKeysUsed(by: "adamw").contains("momentum"))
+    }
+}
