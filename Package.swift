@@ -26,10 +26,12 @@ let package = Package(
         .target(name: "TunedStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // JSON-RPC types, line framing and a blocking client; Foundation only (tunectl links just this).
         .target(name: "TunedRPC"),
+        // What a worker runs for one leased segment: a built-in workload or a command workload.
+        .target(name: "TunedWorker", dependencies: ["TunedWorkloads", "TunedOptim", "TunedRPC"]),
         .executableTarget(
             name: "tuned",
             dependencies: [
-                "TunedOptim", "TunedWorkloads", "TunedBench",
+                "TunedOptim", "TunedWorkloads", "TunedBench", "TunedWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +47,10 @@ let package = Package(
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
         .testTarget(name: "TunedStoreTests", dependencies: ["TunedStore"]),
         .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
+        .testTarget(
+            name: "TunedWorkerTests", dependencies: ["TunedWorker", "TunedWorkloads", "TunedOptim", "TunedRPC"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
