@@ -99,6 +99,14 @@ struct CommandSegment {
         process.terminationHandler = { _ in exited.signal() }
         let sink = CommandOutput(stderrTailBytes: stderrTailBytes)
         do {
+            // The child inherits the signal mask of the thread that spawns it, and Foundation
+            // does not reset it: spawned from a Dispatch or Swift-concurrency thread (which
+            // block nearly every signal) the program would never see SIGTERM. Spawn with an
+            // empty mask, then restore this thread's.
+            var empty = sigset_t(), saved = sigset_t()
+            sigemptyset(&empty)
+            pthread_sigmask(SIG_SETMASK, &empty, &saved)
+            defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
             try process.run()
         } catch {
             return fail("cannot start \(workload.command.joined(separator: " ")): \(error.localizedDescription)")
@@ -130,11 +138,28 @@ struct CommandSegment {
         var stop: Stop?
         var termSentAt = Date.distantFuture
         var killed = false
+        // Foundation learns that the child ended when a socket the child inherited closes, i.e.
+        // when every process holding it has ended: a background process left behind would
+        // hide the exit. So the runner also watches for the program becoming a zombie, then
+        // kills what is left of its group; if the exit still goes unreported (a process
+        // outside the group holds the socket), it takes the status from /proc after 5 s.
+        var leaderExited: (at: Date, status: Int32?)?
+        var statusFromProc: Int32?
         while true {
             let done = exited.wait(timeout: .now() + .milliseconds(50)) == .success
             deliver()
             if done { break }
             let now = Date()
+            if let e = leaderExited {
+                if now.timeIntervalSince(e.at) > 5 {
+                    log("warning: \(executable.lastPathComponent) (pid \(pid)) exited, but a process outside its group keeps its descriptors open; not waiting for it")
+                    statusFromProc = e.status ?? 255 << 8  // unknown (a kernel before 3.5): report status 255
+                    break
+                }
+            } else if let p = Self.procState(pid), p.state == "Z" {
+                leaderExited = (now, p.exitStatus)
+                if ownGroup { _ = kill(-pid, SIGKILL) }
+            }
             if stop == nil {
                 if isCancelled() {
                     stop = .cancelled
@@ -154,7 +179,7 @@ struct CommandSegment {
         }
         // Whatever the program left running in its group goes too (it would hold the pipes open).
         if ownGroup { _ = kill(-pid, SIGKILL) }
-        if readers.wait(timeout: .now() + 5) == .timedOut {
+        if readers.wait(timeout: .now() + (statusFromProc == nil ? 5 : 0.5)) == .timedOut {
             log("warning: the output of \(executable.lastPathComponent) is still open after it exited (a process outside its group holds it); not waiting for it")
         }
         deliver()
@@ -164,8 +189,13 @@ struct CommandSegment {
         var result = SegmentResult(
             outcome: .cancelled, metricCount: metricCount, warnings: warnings.kept, warningCount: warnings.count,
             stderrTail: tail, seconds: Date().timeIntervalSince(t0))
-        let status = process.terminationStatus
-        let signalled = process.terminationReason == .uncaughtSignal
+        let status: Int32, signalled: Bool
+        if let raw = statusFromProc {
+            // A waitpid(2) status: the low 7 bits are the signal (0: a normal exit, code in bits 8–15).
+            (status, signalled) = raw & 0x7f == 0 ? ((raw >> 8) & 0xff, false) : (raw & 0x7f, true)
+        } else {
+            (status, signalled) = (process.terminationStatus, process.terminationReason == .uncaughtSignal)
+        }
         switch stop {
         case .cancelled?:
             result.outcome = .cancelled
@@ -204,6 +234,16 @@ struct CommandSegment {
         } catch {
             return .failed(error: "\(error)", stderrTail: tail)
         }
+    }
+
+    /// State letter (`R`, `S`, `Z`, …) and, once it has exited, the waitpid(2) status of a
+    /// process (fields 3 and 52 of /proc/PID/stat; the latter since Linux 3.5).
+    static func procState(_ pid: Int32) -> (state: Character, exitStatus: Int32?)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard let state = fields.first?.first else { return nil }
+        return (state, fields.count > 49 ? Int32(fields[49].trimmingCharacters(in: .whitespacesAndNewlines)) : nil)
     }
 
     /// Reads `handle` to its end on a thread of its own.

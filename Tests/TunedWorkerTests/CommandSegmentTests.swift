@@ -133,12 +133,16 @@ import TunedRPC
         defer { s.cleanup() }
         let pidFile = s.path("grandchild.pid")
         let c = Collected()
-        var runner = SegmentRunner(killGracePeriod: 2)
+        // A long grace period: the program must end on SIGTERM (its signal mask is empty even
+        // though the runner's thread blocks signals), not wait for SIGKILL.
+        var runner = SegmentRunner(killGracePeriod: 30)
         runner.log = { c.log($0) }
+        let t0 = Date()
         let r = runner.run(
             lease: lease(workload: commandWorkload(["/bin/sh", Fixture.path("spawn.sh")], env: ["PID_FILE": pidFile]), end: 10, checkpointDir: s.path("ck")),
             workDirectory: s.url, onMetrics: { c.add($0) }, isCancelled: { !c.metrics.isEmpty })
         #expect(r.outcome == .cancelled)
+        #expect(Date().timeIntervalSince(t0) < 10)
         let text = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let pid = try #require(Int32(text))
         // The grandchild `sleep` is gone (or a zombie waiting for init to reap it).
@@ -149,6 +153,47 @@ import TunedRPC
             usleep(50_000)
         }
         #expect(!alive, "grandchild \(pid) survived the cancel")
+    }
+
+    /// A program that exits 0 but leaves a background process in its group: the runner still
+    /// sees the exit promptly and kills the straggler.
+    @Test func aBackgroundProcessLeftBehindIsKilledAndDoesNotHideTheExit() throws {
+        let s = Scratch()
+        defer { s.cleanup() }
+        let pidFile = s.path("bg.pid")
+        let script = "sleep 1000 & echo $! > \"$PID_FILE\"; echo \"tuned: step=$TUNED_END_STEP objective=1\"; exit 0"
+        let t0 = Date()
+        let (r, c) = run(lease(workload: commandWorkload(["/bin/sh", "-c", script], env: ["PID_FILE": pidFile]), end: 4, checkpointDir: s.path("ck")), in: s.url)
+        #expect(r.outcome.isOK, "\(r.outcome)")
+        #expect(Date().timeIntervalSince(t0) < 4)
+        #expect(c.metrics == [MetricPoint(step: 4, name: "objective", value: 1)])
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        var alive = true
+        for _ in 0..<40 {
+            alive = Self.isRunning(pid)
+            if !alive { break }
+            usleep(50_000)
+        }
+        #expect(!alive, "background process \(pid) survived")
+    }
+
+    /// A process that leaves the group (setsid) and keeps the program's descriptors open
+    /// cannot hide the exit for more than 5 s; its status is read from /proc.
+    @Test func anEscapedProcessDelaysTheOutcomeByAtMostFiveSeconds() throws {
+        let s = Scratch()
+        defer { s.cleanup() }
+        let pidFile = s.path("escaped.pid")
+        let script = "setsid sleep 60 & echo $! > \"$PID_FILE\"; echo \"tuned: step=1 loss=1\"; exit 4"
+        let t0 = Date()
+        let (r, c) = run(lease(workload: commandWorkload(["/bin/sh", "-c", script], env: ["PID_FILE": pidFile]), end: 4, checkpointDir: s.path("ck")), in: s.url)
+        let elapsed = Date().timeIntervalSince(t0)
+        if let pid = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") {
+            kill(pid, SIGKILL)
+        }
+        #expect(r.outcome.failure?.error.contains("exited with status 4") == true, "\(r.outcome)")
+        #expect(elapsed > 4.5 && elapsed < 15, "took \(elapsed) s")
+        #expect(c.metrics.count == 1)
+        #expect(c.logs.contains { $0.contains("a process outside its group") })
     }
 
     static func isRunning(_ pid: Int32) -> Bool {
@@ -180,5 +225,27 @@ import TunedRPC
         let (r, _) = run(lease(workload: commandWorkload(Self.trainPy), config: Self.config, end: 5, checkpointDir: s.path("ck")), in: s.url)
         #expect(r.outcome.isOK)
         #expect(try FileManager.default.contentsOfDirectory(atPath: s.path("ck")) == ["state.json"])
+    }
+}
+
+extension CommandSegmentTests {
+    /// The Python example of docs/COMMAND_WORKLOADS.md, run through the worker: 0→30 then
+    /// 30→55 through its checkpoint gives the metrics of one 0→55 run.
+    @Test func theDocumentedExampleRunsAndResumesExactly() throws {
+        let s = Scratch()
+        defer { s.cleanup() }
+        let doc = try String(contentsOf: Fixture.repositoryRoot.appendingPathComponent("docs/COMMAND_WORKLOADS.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "```python\n"))
+        let end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
+        try String(doc[start.upperBound..<end.lowerBound]).write(toFile: s.path("example.py"), atomically: true, encoding: .utf8)
+        let wl = commandWorkload(["python3", "example.py"])
+        let config: RPCValue = .object(["lr": .double(0.1)])
+        let (a, am) = run(lease(workload: wl, config: config, end: 30, checkpointDir: s.path("a")), in: s.url)
+        let (b, bm) = run(lease(workload: wl, config: config, start: 30, end: 55, restore: s.path("a"), checkpointDir: s.path("b")), in: s.url)
+        let (w, wm) = run(lease(workload: wl, config: config, end: 55, checkpointDir: s.path("w")), in: s.url)
+        #expect(a.outcome.isOK && b.outcome.isOK && w.outcome.isOK, "\(a.outcome) \(b.outcome) \(w.outcome)")
+        #expect(am.metrics + bm.metrics == wm.metrics)
+        #expect(wm.metrics.map(\.step).last == 55 && wm.metrics.count == 6 * 3)
+        #expect(b.outcome.checkpoint?.checksum == w.outcome.checkpoint?.checksum)
     }
 }
