@@ -3,8 +3,6 @@
 // Module layout and the reasons for it: docs/ARCHITECTURE.md.
 import PackageDescription
 
-let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-
 let package = Package(
     name: "tuned",
     platforms: [.macOS(.v13)],
@@ -28,10 +26,12 @@ let package = Package(
         .target(name: "TunedRPC"),
         // Task files (TOML/JSON), validation, search spaces and the tuning strategies as pure state machines.
         .target(name: "TunedEngine", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
+        // What a worker runs for one leased segment: a built-in workload or a command workload.
+        .target(name: "TunedWorker", dependencies: ["TunedWorkloads", "TunedOptim", "TunedRPC"]),
         .executableTarget(
             name: "tuned",
             dependencies: [
-                "TunedOptim", "TunedWorkloads", "TunedBench",
+                "TunedOptim", "TunedWorkloads", "TunedBench", "TunedWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +49,10 @@ let package = Package(
         .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
         .testTarget(
             name: "TunedEngineTests", dependencies: ["TunedEngine", "TunedWorkloads", "TunedOptim", "TunedMath"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TunedWorkerTests", dependencies: ["TunedWorker", "TunedWorkloads", "TunedOptim", "TunedRPC"],
             resources: [.copy("Fixtures")]
         ),
     ],

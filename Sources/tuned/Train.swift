@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TunedOptim
+import TunedWorker
 import TunedWorkloads
 
 extension Tuned {
@@ -20,8 +21,8 @@ extension Tuned {
                 --workload takes the [workload] table of a task file as JSON (kinds: \
                 \(WorkloadFactory.kinds.joined(separator: ", "))); --task reads it from a JSON task file \
                 instead. --config is a trial configuration (keys: \(TrialConfig.keys.sorted().joined(separator: ", "))).
-                With --checkpoint DIR the final state is written there; --restore DIR resumes from one, and \
-                the result is bit-identical to an uninterrupted run.
+                With --checkpoint DIR the final state is written there (not when the run diverged); --restore DIR \
+                resumes from one, and the result is bit-identical to an uninterrupted run.
                 """
         )
 
@@ -72,57 +73,42 @@ extension Tuned {
         }
 
         func run() throws {
-            do {
-                switch precision {
-                case .float: try train(Float.self)
-                case .double: try train(Double.self)
-                }
-            } catch let e as WorkloadError {
-                throw Failure(e.message)
-            } catch let e as OptimizerError {
-                throw Failure(e.message)
-            }
-        }
-
-        private func train<S: KernelScalar>(_: S.Type) throws {
             let (table, base) = try workloadTable()
-            let w: any Workload<S> = try WorkloadFactory.make(table, baseDirectory: base, context: "--workload")
-            let trial = try TrialConfig(json: try object(config, "--config"), context: "--config")
-            try train(AnyWorkload(w), trial)
-        }
-
-        private func train<W: Workload>(_ w: W, _ trial: TrialConfig) throws {
-            var trainer = try trial.makeTrainer(workload: w, seed: seed, evalEvery: evalEvery)
+            var noise: BuiltinSegment.NoiseScaleSettings?
             if noiseScaleEvery > 0 {
                 let b = noiseBatches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
                 guard b.count == 2 else { throw Failure("--noise-batches must be two integers SMALL,BIG, e.g. 8,128") }
-                try trainer.measureNoiseScale(every: noiseScaleEvery, smallBatch: b[0], bigBatch: b[1])
+                noise = .init(every: noiseScaleEvery, smallBatch: b[0], bigBatch: b[1])
             }
-            if let restore {
-                try trainer.restore(Checkpoint<W.Scalar>.read(from: URL(fileURLWithPath: restore)))
+            // The same code a worker runs for a segment (TunedWorker.BuiltinSegment).
+            var segment = BuiltinSegment(
+                workload: table, baseDirectory: base, config: try object(config, "--config"), seed: seed,
+                endStep: steps, evalEvery: evalEvery, noiseScale: noise,
+                restoreDirectory: restore.map { URL(fileURLWithPath: $0) },
+                checkpointDirectory: checkpoint.map { URL(fileURLWithPath: $0) })
+            segment.workloadContext = "--workload"
+            segment.configContext = "--config"
+            let result: BuiltinSegment.Result
+            do {
+                let onRecord: (TrainingRecord) -> Void = { r in if !quiet { print(MetricLine.format(r)) } }
+                switch precision {
+                case .float: result = try segment.run(Float.self, finalEvaluation: true, onRecord: onRecord)
+                case .double: result = try segment.run(Double.self, finalEvaluation: true, onRecord: onRecord)
+                }
+            } catch {
+                throw Failure(SegmentRunner.message(error))
             }
-            let start = trainer.step
-            let t0 = Date()
-            let result = trainer.run(until: max(steps, start)) { r in
-                guard !quiet else { return }
-                var line = "tuned: step=\(r.step) train_loss=\(r.trainLoss) val_loss=\(r.validationLoss)"
-                if let a = r.validationAccuracy { line += " val_accuracy=\(a)" }
-                line += " lr=\(r.learningRate)"
-                if let g = r.gradientNoiseScale { line += " gns=\(g)" }
-                print(line)
-            }
-            let seconds = Date().timeIntervalSince(t0)
-            if let checkpoint { try trainer.checkpoint().write(to: URL(fileURLWithPath: checkpoint)) }
-            let m = w.evaluate(trainer.parameters)
+            let seconds = result.trainingSeconds
+            let m = result.final!
             var out: [String: JSONValue] = [
-                "start_step": .number(Double(start)), "step": .number(Double(result.step)),
+                "start_step": .number(Double(result.startStep)), "step": .number(Double(result.step)),
                 "diverged": .bool(result.diverged), "train_loss": number(m.trainLoss),
-                "val_loss": number(m.validationLoss), "lr": number(trainer.optimizer.learningRate),
+                "val_loss": number(m.validationLoss), "lr": number(m.learningRate),
                 "seconds": .number(seconds),
-                "steps_per_second": .number(seconds > 0 ? Double(result.step - start) / seconds : 0),
+                "steps_per_second": .number(seconds > 0 ? Double(result.step - result.startStep) / seconds : 0),
             ]
             if let a = m.validationAccuracy { out["val_accuracy"] = .number(a) }
-            if let g = trainer.noiseScale?.simpleNoiseScale { out["gradient_noise_scale"] = .number(g) }
+            if let g = m.gradientNoiseScale { out["gradient_noise_scale"] = .number(g) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             print(String(decoding: try encoder.encode(JSONValue.object(out)), as: UTF8.self))

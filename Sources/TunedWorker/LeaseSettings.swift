@@ -1,0 +1,80 @@
+import Foundation
+import TunedOptim
+import TunedRPC
+
+/// What the runner reads from a lease besides the workload: the seed, the record interval,
+/// the noise-scale measurement and the hypergradient settings of the strategy.
+///
+/// `lease.strategy` (all keys optional; other keys are ignored):
+///
+///     {"hypergradient": {"beta": 1e-4, "lr_min": 1e-6, "lr_max": 0.1},
+///      "eval_every": 100, "noise_scale_every": 500, "noise_batches": [8, 128], "seed": 7}
+///
+/// - `hypergradient` becomes the trial config's `hypergradient_beta`, `hypergradient_lr_min`,
+///   `hypergradient_lr_max`; a key the config already has wins (the config is the searched point).
+/// - `seed`: seed of the trial (initialisation, minibatch order; `TUNED_SEED` of a command).
+///   Without it, a `seed` key of the config is used (and removed from it), else the task id:
+///   all members of a task share it, so that a PBT exploit can restore another member's
+///   checkpoint (a built-in checkpoint's identity includes the seed).
+public struct LeaseSettings: Sendable, Equatable {
+    public var seed: UInt64
+    public var evalEvery: Int
+    public var noiseScaleEvery: Int
+    public var noiseBatches: (small: Int, big: Int)
+    /// The trial configuration with the strategy merged in and `seed` removed.
+    public var config: [String: JSONValue]
+
+    public static let defaultEvalEvery = 100
+
+    public init(lease: Lease) throws {
+        guard case .object(let rawConfig) = lease.config else {
+            throw WorkerError("lease config must be a JSON object, got \(lease.config.jsonText)")
+        }
+        var config = rawConfig.mapValues(JSONValue.init)
+        let strategy = lease.strategy?.objectValue ?? [:]
+        func int(_ v: RPCValue?, _ name: String, min: Int) throws -> Int? {
+            guard let v, !v.isNull else { return nil }
+            guard let d = v.doubleValue, d == d.rounded(), d >= Double(min), d <= 1e15 else {
+                throw WorkerError("strategy: '\(name)' must be an integer ≥ \(min), got \(v.jsonText)")
+            }
+            return Int(d)
+        }
+        if let s = try int(strategy["seed"], "seed", min: 0) {
+            seed = UInt64(s)
+            config["seed"] = nil
+        } else if let s = config.removeValue(forKey: "seed") {
+            guard let d = s.doubleValue, d == d.rounded(), d >= 0, d <= 1e15 else {
+                throw WorkerError("config: 'seed' must be a non-negative integer")
+            }
+            seed = UInt64(d)
+        } else {
+            seed = UInt64(bitPattern: lease.taskID)
+        }
+        evalEvery = try int(strategy["eval_every"], "eval_every", min: 1) ?? Self.defaultEvalEvery
+        noiseScaleEvery = try int(strategy["noise_scale_every"], "noise_scale_every", min: 0) ?? 0
+        noiseBatches = (8, 128)
+        if let b = strategy["noise_batches"], !b.isNull {
+            guard let a = b.arrayValue, a.count == 2, let s = try int(a[0], "noise_batches", min: 1),
+                  let l = try int(a[1], "noise_batches", min: 1) else {
+                throw WorkerError("strategy: 'noise_batches' must be [small, big], e.g. [8, 128]")
+            }
+            noiseBatches = (s, l)
+        }
+        if let hd = strategy["hypergradient"], !hd.isNull {
+            guard let o = hd.objectValue else {
+                throw WorkerError("strategy: 'hypergradient' must be an object like {\"beta\": 1e-4}")
+            }
+            for (key, target) in [("beta", "hypergradient_beta"), ("lr_min", "hypergradient_lr_min"), ("lr_max", "hypergradient_lr_max")] {
+                guard let v = o[key], !v.isNull, config[target] == nil else { continue }
+                guard let d = v.doubleValue else { throw WorkerError("strategy: 'hypergradient.\(key)' must be a number") }
+                config[target] = .number(d)
+            }
+        }
+        self.config = config
+    }
+
+    public static func == (a: LeaseSettings, b: LeaseSettings) -> Bool {
+        a.seed == b.seed && a.evalEvery == b.evalEvery && a.noiseScaleEvery == b.noiseScaleEvery
+            && a.noiseBatches == b.noiseBatches && a.config == b.config
+    }
+}
