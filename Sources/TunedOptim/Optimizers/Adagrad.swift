@@ -49,21 +49,26 @@ public struct Adagrad<Scalar: TunedScalar>: Optimizer {
         stepCount += 1
         let clr = learningRate / (1 + Double(stepCount - 1) * lrDecay)
         let negClr = Scalar(-clr), wd = Scalar(weightDecay), e = Scalar(eps)
-        let decay = weightDecay != 0, negate = maximize
+        let sign: Scalar = maximize ? -1 : 1
         for i in params.indices {
-            params[i].values.withUnsafeMutableBufferPointer { p in
-                gradients[i].values.withUnsafeBufferPointer { g in
-                    sums[i].withUnsafeMutableBufferPointer { s in
-                        for j in 0..<p.count {
-                            var gj = negate ? -g[j] : g[j]
-                            if decay { gj = gj + wd * p[j] }
-                            s[j] = s[j] + gj * gj
-                            let std = s[j].vectorizableSquareRoot() + e
-                            p[j] = p[j] + negClr * gj / std
-                        }
+            params[i].values.withUnsafeMutableBufferPointer { pb in
+            gradients[i].values.withUnsafeBufferPointer { gb in
+            sums[i].withUnsafeMutableBufferPointer { sb in
+                let n = pb.count
+                let (p, g, s) = (pb.baseAddress!, gb.baseAddress!, sb.baseAddress!)
+                // Instantiated per flag so that each loop is branch-free and vectorises.
+                @inline(__always) func update(_ decay: Bool) {
+                    for j in 0..<n {
+                        var gj = sign * g[j]
+                        if decay { gj = gj + wd * p[j] }
+                        let sj = s[j] + gj * gj
+                        s[j] = sj
+                        let std = sj.vectorizableSquareRoot() + e
+                        p[j] = p[j] + negClr * gj / std
                     }
                 }
-            }
+                if weightDecay != 0 { update(true) } else { update(false) }
+            }}}
         }
     }
 

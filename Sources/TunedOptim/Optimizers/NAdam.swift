@@ -68,21 +68,32 @@ public struct NAdam<Scalar: TunedScalar>: Optimizer {
         let bc2s = Scalar(bc2), e = Scalar(eps)
         let wd = Scalar(weightDecay), shrink = Scalar(1 - learningRate * weightDecay)
         let coupled = weightDecay != 0 && !decoupledWeightDecay, decoupled = weightDecay != 0 && decoupledWeightDecay
-        let negate = maximize
+        let sign: Scalar = maximize ? -1 : 1
         for i in params.indices {
-            params[i].values.withUnsafeMutableBufferPointer { p in
-            gradients[i].values.withUnsafeBufferPointer { g in
-            expAvg[i].withUnsafeMutableBufferPointer { m in
-            expAvgSq[i].withUnsafeMutableBufferPointer { v in
-                for j in 0..<p.count {
-                    var gj = negate ? -g[j] : g[j]
-                    if decoupled { p[j] = p[j] * shrink }
-                    if coupled { gj = gj + wd * p[j] }
-                    m[j] = torchLerp(m[j], gj, w1)
-                    v[j] = v[j] * b2 + oneMinusB2 * gj * gj
-                    let denom = (v[j] / bc2s).vectorizableSquareRoot() + e
-                    p[j] = p[j] + gradCoef * gj / denom
-                    p[j] = p[j] + momentumCoef * m[j] / denom
+            params[i].values.withUnsafeMutableBufferPointer { pb in
+            gradients[i].values.withUnsafeBufferPointer { gb in
+            expAvg[i].withUnsafeMutableBufferPointer { mb in
+            expAvgSq[i].withUnsafeMutableBufferPointer { vb in
+                let n = pb.count
+                let (p, g, m, v) = (pb.baseAddress!, gb.baseAddress!, mb.baseAddress!, vb.baseAddress!)
+                // Instantiated per flag combination so that each loop is branch-free and vectorises.
+                @inline(__always) func update(_ coupled: Bool, _ decoupled: Bool) {
+                    for j in 0..<n {
+                        var gj = sign * g[j]
+                        if decoupled { p[j] = p[j] * shrink }
+                        if coupled { gj = gj + wd * p[j] }
+                        let mj = torchLerp(m[j], gj, w1)
+                        m[j] = mj
+                        let vj = v[j] * b2 + oneMinusB2 * gj * gj
+                        v[j] = vj
+                        let denom = (vj / bc2s).vectorizableSquareRoot() + e
+                        p[j] = (p[j] + gradCoef * gj / denom) + momentumCoef * mj / denom
+                    }
+                }
+                switch (coupled, decoupled) {
+                case (true, _): update(true, false)
+                case (false, true): update(false, true)
+                case (false, false): update(false, false)
                 }
             }}}}
         }

@@ -60,25 +60,40 @@ public struct RAdam<Scalar: TunedScalar>: Optimizer {
         let w1 = Scalar(1 - beta1), b2 = Scalar(beta2), oneMinusB2 = Scalar(1 - beta2), e = Scalar(eps)
         let wd = Scalar(weightDecay), shrink = Scalar(1 - learningRate * weightDecay)
         let coupled = weightDecay != 0 && !decoupledWeightDecay, decoupled = weightDecay != 0 && decoupledWeightDecay
-        let negate = maximize
+        let sign: Scalar = maximize ? -1 : 1
         for i in params.indices {
-            params[i].values.withUnsafeMutableBufferPointer { p in
-            gradients[i].values.withUnsafeBufferPointer { g in
-            expAvg[i].withUnsafeMutableBufferPointer { m in
-            expAvgSq[i].withUnsafeMutableBufferPointer { v in
-                for j in 0..<p.count {
-                    var gj = negate ? -g[j] : g[j]
-                    if decoupled { p[j] = p[j] * shrink }
-                    if coupled { gj = gj + wd * p[j] }
-                    m[j] = torchLerp(m[j], gj, w1)
-                    v[j] = v[j] * b2 + oneMinusB2 * gj * gj
-                    let mHat = m[j] / bc1s
-                    if rectified {
-                        let adaptive = bc2Sqrt / (v[j].vectorizableSquareRoot() + e)
-                        p[j] = p[j] - mHat * lr * adaptive * rectS
-                    } else {
-                        p[j] = p[j] - mHat * lr
+            params[i].values.withUnsafeMutableBufferPointer { pb in
+            gradients[i].values.withUnsafeBufferPointer { gb in
+            expAvg[i].withUnsafeMutableBufferPointer { mb in
+            expAvgSq[i].withUnsafeMutableBufferPointer { vb in
+                let n = pb.count
+                let (p, g, m, v) = (pb.baseAddress!, gb.baseAddress!, mb.baseAddress!, vb.baseAddress!)
+                // Instantiated per flag combination so that each loop is branch-free and vectorises.
+                @inline(__always) func update(_ coupled: Bool, _ decoupled: Bool, _ rectified: Bool) {
+                    for j in 0..<n {
+                        var gj = sign * g[j]
+                        if decoupled { p[j] = p[j] * shrink }
+                        if coupled { gj = gj + wd * p[j] }
+                        let mj = torchLerp(m[j], gj, w1)
+                        m[j] = mj
+                        let vj = v[j] * b2 + oneMinusB2 * gj * gj
+                        v[j] = vj
+                        let mHat = mj / bc1s
+                        if rectified {
+                            let adaptive = bc2Sqrt / (vj.vectorizableSquareRoot() + e)
+                            p[j] = p[j] - mHat * lr * adaptive * rectS
+                        } else {
+                            p[j] = p[j] - mHat * lr
+                        }
                     }
+                }
+                switch (coupled, decoupled, rectified) {
+                case (true, _, true): update(true, false, true)
+                case (true, _, false): update(true, false, false)
+                case (false, true, true): update(false, true, true)
+                case (false, true, false): update(false, true, false)
+                case (false, false, true): update(false, false, true)
+                case (false, false, false): update(false, false, false)
                 }
             }}}}
         }

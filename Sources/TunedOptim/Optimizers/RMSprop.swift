@@ -59,31 +59,49 @@ public struct RMSprop<Scalar: TunedScalar>: Optimizer {
         stepCount += 1
         let a = Scalar(alpha), oneMinusA = Scalar(1 - alpha), e = Scalar(eps), wd = Scalar(weightDecay)
         let mu = Scalar(momentum), negLr = Scalar(-learningRate)
-        let decay = weightDecay != 0, negate = maximize, isCentered = centered, useMomentum = momentum > 0
+        let sign: Scalar = maximize ? -1 : 1
         for i in params.indices {
-            params[i].values.withUnsafeMutableBufferPointer { p in
-            gradients[i].values.withUnsafeBufferPointer { g in
-            squareAvg[i].withUnsafeMutableBufferPointer { v in
-            gradAvg[i].withUnsafeMutableBufferPointer { ga in
-            momentumBuffer[i].withUnsafeMutableBufferPointer { b in
-                for j in 0..<p.count {
-                    var gj = negate ? -g[j] : g[j]
-                    if decay { gj = gj + wd * p[j] }
-                    v[j] = v[j] * a + oneMinusA * gj * gj
-                    var avg: Scalar
-                    if isCentered {
-                        ga[j] = torchLerp(ga[j], gj, oneMinusA)
-                        avg = (v[j] + -1 * ga[j] * ga[j]).vectorizableSquareRoot()
-                    } else {
-                        avg = v[j].vectorizableSquareRoot()
+            params[i].values.withUnsafeMutableBufferPointer { pb in
+            gradients[i].values.withUnsafeBufferPointer { gb in
+            squareAvg[i].withUnsafeMutableBufferPointer { vb in
+            gradAvg[i].withUnsafeMutableBufferPointer { gab in
+            momentumBuffer[i].withUnsafeMutableBufferPointer { bb in
+                let n = pb.count
+                let (p, g, v, ga, b) = (pb.baseAddress!, gb.baseAddress!, vb.baseAddress!, gab.baseAddress, bb.baseAddress)
+                // Instantiated per flag combination so that each loop is branch-free and vectorises.
+                @inline(__always) func update(_ decay: Bool, _ centered: Bool, _ useMomentum: Bool) {
+                    for j in 0..<n {
+                        var gj = sign * g[j]
+                        if decay { gj = gj + wd * p[j] }
+                        let vj = v[j] * a + oneMinusA * gj * gj
+                        v[j] = vj
+                        var avg: Scalar
+                        if centered {
+                            let gaj = torchLerp(ga![j], gj, oneMinusA)
+                            ga![j] = gaj
+                            avg = (vj + -1 * gaj * gaj).vectorizableSquareRoot()
+                        } else {
+                            avg = vj.vectorizableSquareRoot()
+                        }
+                        avg = avg + e
+                        if useMomentum {
+                            let bj = b![j] * mu + gj / avg
+                            b![j] = bj
+                            p[j] = p[j] + negLr * bj
+                        } else {
+                            p[j] = p[j] + negLr * gj / avg
+                        }
                     }
-                    avg = avg + e
-                    if useMomentum {
-                        b[j] = b[j] * mu + gj / avg
-                        p[j] = p[j] + negLr * b[j]
-                    } else {
-                        p[j] = p[j] + negLr * gj / avg
-                    }
+                }
+                switch (weightDecay != 0, centered, momentum > 0) {
+                case (true, true, true): update(true, true, true)
+                case (true, true, false): update(true, true, false)
+                case (true, false, true): update(true, false, true)
+                case (true, false, false): update(true, false, false)
+                case (false, true, true): update(false, true, true)
+                case (false, true, false): update(false, true, false)
+                case (false, false, true): update(false, false, true)
+                case (false, false, false): update(false, false, false)
                 }
             }}}}}
         }
