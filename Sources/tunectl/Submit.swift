@@ -54,7 +54,7 @@ extension Tunectl {
                 if let e = detail.error { line += "; error: " + TunectlError.oneLine(e) }
                 emit(line + "\n")
             }
-            let status = ExitStatus.forFinishedTask(detail.status)
+            let status = CLIExitStatus.forFinishedTask(detail.status)
             if status != .success { throw ExitCode(status.rawValue) }
         }
     }

@@ -44,7 +44,7 @@ struct Tunectl: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-            status = ExitStatus.success.rawValue
+            status = CLIExitStatus.success.rawValue
         } catch {
             status = report(error)
         }
@@ -58,7 +58,7 @@ struct Tunectl: ParsableCommand {
         switch error {
         case is TunectlError, is RPCClientError, is RPCError:
             FileHandle.standardError.write(Data(("Error: " + TunectlError.message(for: error) + "\n").utf8))
-            return ExitStatus.forError(error).rawValue
+            return CLIExitStatus.forError(error).rawValue
         case let code as ExitCode:
             return code.rawValue
         default:
@@ -66,10 +66,10 @@ struct Tunectl: ParsableCommand {
             let message = fullMessage(for: error)
             if code == .success {
                 if !message.isEmpty { print(message) }
-                return ExitStatus.success.rawValue
+                return CLIExitStatus.success.rawValue
             }
             if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            return code == .validationFailure ? ExitStatus.usage.rawValue : ExitStatus.failure.rawValue
+            return code == .validationFailure ? CLIExitStatus.usage.rawValue : CLIExitStatus.failure.rawValue
         }
     }
 }

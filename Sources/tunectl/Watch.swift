@@ -57,7 +57,7 @@ extension Tunectl {
                 }
             }
             if let e = detail.error, !global.json { emit("error: " + TunectlError.oneLine(e) + "\n") }
-            let status = ExitStatus.forFinishedTask(final)
+            let status = CLIExitStatus.forFinishedTask(final)
             if status != .success { throw ExitCode(status.rawValue) }
         }
     }
