@@ -101,7 +101,13 @@ final class WatchPrinter {
                 guard let p = try? n.decodeParams(TaskProgress.self) else {
                     throw RPCClientError.protocolViolation("a task.progress notification does not fit")
                 }
-                show(.init(p))
+                if json {
+                    emitJSON(n.params ?? .null)  // the notification as the daemon sent it
+                } else {
+                    var snapshot = WatchView.Snapshot(p)
+                    snapshot.at = Date().timeIntervalSince1970  // one clock for the ETA: ours
+                    show(snapshot)
+                }
             case RPCMethodName.taskFinished:
                 guard let f = try? n.decodeParams(TaskFinished.self) else {
                     throw RPCClientError.protocolViolation("a task.finished notification does not fit")

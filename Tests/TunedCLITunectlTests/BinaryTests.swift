@@ -146,3 +146,71 @@ import TunedRPC
         #expect(r.stdout.contains("TUNED_SOCKET"))
     }
 }
+
+/// A daemon whose task 7 reports two progress notifications after `task.watch`, then
+/// finishes with `finalStatus`; `task.get` gives the final detail. With `watchable: false`
+/// it predates `task.watch`, and `task.get` reports running once, then the final status.
+func watchReplies(finalStatus: TaskStatus, watchable: Bool) -> @Sendable (RPCRequest) -> [[UInt8]] {
+    let gets = Counter()
+    return { r in
+        switch r.method {
+        case RPCMethodName.taskWatch where watchable:
+            var lines = [RPCResponse.encodedLine(id: r.id, result: Samples.detail(.running))]
+            for step in [16000, 32000] as [Int64] {
+                let p = TaskProgress(
+                    taskID: 7, status: .running, stepsDone: step, stepsTotal: 32000, etaSeconds: 5, members: [], at: 1)
+                lines.append(try! RPCNotification.encodedLine(method: RPCMethodName.taskProgress, params: p))
+            }
+            lines.append(
+                try! RPCNotification.encodedLine(
+                    method: RPCMethodName.taskFinished,
+                    params: TaskFinished(taskID: 7, status: finalStatus, finishedAt: 2)))
+            return lines
+        case RPCMethodName.taskGet:
+            let n = gets.next()
+            var d = Samples.detail(n == 0 && !watchable ? .running : finalStatus)
+            if d.status.isFinal { d.stepsDone = d.stepsTotal }
+            return [RPCResponse.encodedLine(id: r.id, result: d)]
+        default:
+            return [RPCResponse.error(id: r.id, .methodNotFound(r.method)).encodedLine()]
+        }
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func next() -> Int { lock.withLock { defer { n += 1 }; return n } }
+}
+
+@Suite(.serialized) struct TunectlWatchTests {
+    @Test func watchPrintsOneLinePerUpdateWhenPipedAndEndsWithTheTask() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let daemon = ScriptedDaemon(
+            path: dir.path + "/d.sock", handler: watchReplies(finalStatus: .completed, watchable: true))
+        let r = try TunectlBinary.run(["--socket", daemon.path, "watch", "7"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        #expect(lines[0].contains("running 9600/32000 (30%)") && lines[0].contains("eta 42s"))
+        #expect(lines[1].contains("16000/32000 (50%)") && lines[1].contains("eta 5s"))
+        #expect(lines[3].hasPrefix("task 7 digits-random: completed 32000/32000 (100%)"))
+        #expect(!r.stdout.contains("\u{1B}"))
+        #expect(daemon.waitUntilDone())
+    }
+
+    @Test func watchPollsAnOlderDaemonAndExitsOneWhenTheTaskFails() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let daemon = ScriptedDaemon(
+            path: dir.path + "/d.sock", handler: watchReplies(finalStatus: .failed, watchable: false))
+        let r = try TunectlBinary.run(["--socket", daemon.path, "watch", "7", "--interval", "0.05"])
+        #expect(r.status == 1)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.contains("running") == true)
+        #expect(lines.last?.contains("failed") == true)
+        #expect(daemon.waitUntilDone())
+        #expect(daemon.requests.map(\.method) == ["task.watch", "task.get", "task.get"])
+    }
+}
