@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tuned", targets: ["tuned"]),
+        .executable(name: "tunectl", targets: ["tunectl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,6 +36,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // tunectl's testable part: tables, ETA, CSV/JSON export, exit codes (TunedRPC only).
+        .target(name: "TunedCLI", dependencies: ["TunedRPC"]),
+        // The command-line client: links no numerics, only the protocol and the argument parser.
+        .executableTarget(
+            name: "tunectl",
+            dependencies: ["TunedCLI", "TunedRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "TunedMathTests", dependencies: ["TunedMath"]),
         .testTarget(
             name: "TunedOptimTests", dependencies: ["TunedOptim"],
@@ -45,6 +53,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
+        .testTarget(name: "TunedCLITunectlTests", dependencies: ["TunedCLI", "TunedRPC", "tunectl"]),
         .testTarget(name: "TunedStoreTests", dependencies: ["TunedStore"]),
         .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
         .testTarget(
