@@ -36,6 +36,23 @@ public actor DaemonCore {
     }
     var live: [Int64: LiveSegment] = [:]
 
+    // The actor is reentrant at every `await`: this gate serialises the read-modify-write of a
+    // task's strategy around its store transactions (submit, finish, rebuild).
+    private var gateBusy = false
+    private var gateWaiters: [CheckedContinuation<Void, Never>] = []
+    func acquire() async {
+        if !gateBusy { gateBusy = true; return }
+        await withCheckedContinuation { gateWaiters.append($0) }
+    }
+    func release() {
+        if gateWaiters.isEmpty { gateBusy = false } else { gateWaiters.removeFirst().resume() }
+    }
+    func serialized<T: Sendable>(_ op: () async throws -> T) async throws -> T {
+        await acquire()
+        defer { release() }
+        return try await op()
+    }
+
     public init(store: Store, storePath: String, socketPath: String, leaseSeconds: Double = 10) {
         self.store = store
         self.storePath = storePath
@@ -59,7 +76,7 @@ public actor DaemonCore {
         let requeued = try await store.recoverAfterRestart()
         if !requeued.isEmpty { log("recovered \(requeued.count) leased segment(s) after restart") }
         for task in try await store.listTasks(status: [.queued, .running]) {
-            do { _ = try await taskState(task.id.rawValue) } catch {
+            do { _ = try await serialized { try await taskState(task.id.rawValue) != nil } } catch {
                 log("task \(task.id): cannot rebuild its strategy: \(error)")
             }
         }
@@ -73,6 +90,7 @@ public actor DaemonCore {
                 log("segment \(id): lease expired (worker \(live[id.rawValue]?.worker ?? "?")); re-queued")
                 live[id.rawValue] = nil
             }
+        } catch is CancellationError {
         } catch { log("expireLeases: \(error)") }
     }
 
@@ -105,7 +123,9 @@ public actor DaemonCore {
         func out<T: Encodable>(_ v: T) throws -> RPCValue { try RPCCoding.value(of: v) }
         switch r.method {
         case RPCMethodName.daemonStatus: return try out(await status())
-        case RPCMethodName.taskSubmit: return try out(await submit(try r.decodeParams(TaskSubmitParams.self)))
+        case RPCMethodName.taskSubmit:
+            let p = try r.decodeParams(TaskSubmitParams.self)
+            return try out(await serialized { try await submit(p) })
         case RPCMethodName.taskList:
             let p = r.params == nil || r.params!.isNull ? TaskListParams() : try r.decodeParams(TaskListParams.self)
             return try out(await list(p))
@@ -132,7 +152,9 @@ public actor DaemonCore {
                 live[p.segmentID] = seg
             }
             return try out(WorkerReportResult(accepted: p.metrics.count, stop: stop))
-        case RPCMethodName.workerFinish: return try out(await finish(try r.decodeParams(WorkerFinishParams.self)))
+        case RPCMethodName.workerFinish:
+            let p = try r.decodeParams(WorkerFinishParams.self)
+            return try out(await serialized { try await finish(p) })
         default:
             if RPCMethodName.allMethods.contains(r.method) {
                 throw RPCError(.methodNotFound, "method `\(r.method)` is not implemented by this daemon yet", data: ["method": .string(r.method)])
