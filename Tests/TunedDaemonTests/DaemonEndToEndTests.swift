@@ -25,8 +25,8 @@ final class DaemonEndToEndTests: XCTestCase {
         var dir: URL
     }
 
-    func startDaemon(workers: Int = 2, leaseSeconds: Double = 10) throws -> Daemon {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tuned-e2e-\(UUID().uuidString.prefix(8))")
+    func startDaemon(workers: Int = 2, leaseSeconds: Double = 10, in existing: URL? = nil) throws -> Daemon {
+        let dir = existing ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tuned-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let socket = dir.appendingPathComponent("t.sock").path
         let store = dir.appendingPathComponent("store/tuned.db").path
@@ -191,6 +191,37 @@ final class DaemonEndToEndTests: XCTestCase {
         XCTAssertEqual(results.trials.map(\.stepsDone), [3000, 3000])
         XCTAssertEqual(try c.call(RPCMethods.DaemonStatusMethod.self).workers.alive, 2)
         print("e2e killed worker: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
+    }
+}
+
+extension DaemonEndToEndTests {
+    /// kill -9 of the daemon mid-task, then a restart on the same store: the strategy is rebuilt
+    /// from the committed segments and the task completes with every trial at its budget.
+    func testDaemonKilledAndRestartedTaskCompletes() throws {
+        let t0 = Date()
+        let d = try startDaemon(workers: 1)
+        defer { try? FileManager.default.removeItem(at: d.dir) }
+        var c = try RPCClient(socketPath: d.socket)
+        let id = try submit(c, taskText(trials: 2, steps: 600, segment: 200))
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let det = try c.call(RPCMethods.TaskGet.self, TaskIDParams(taskID: id))
+            if det.stepsDone >= 400 { break }
+            usleep(20_000)
+        }
+        let workers = childPIDs(of: d.process.processIdentifier)
+        kill(d.process.processIdentifier, SIGKILL)
+        d.process.waitUntilExit()
+        for w in workers { kill(w, SIGKILL) }
+        let d2 = try startDaemon(workers: 2, in: d.dir)
+        defer { _ = stop(d2) }
+        c = try RPCClient(socketPath: d2.socket)
+        let detail = try waitFinished(c, id)
+        XCTAssertEqual(detail.status, .completed, "\(detail)")
+        let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
+        XCTAssertEqual(results.trials.map(\.stepsDone), [600, 600])
+        XCTAssertNotNil(results.bestConfig)
+        print("e2e daemon kill -9 + restart: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
     }
 }
 
