@@ -29,10 +29,12 @@ let package = Package(
         .target(name: "TunedEngine", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
         // What a worker runs for one leased segment: a built-in workload or a command workload.
         .target(name: "TunedWorker", dependencies: ["TunedWorkloads", "TunedOptim", "TunedRPC"]),
+        // The daemon: socket server (POSIX, thread per connection), RPC methods, worker supervisor.
+        .target(name: "TunedDaemon", dependencies: ["TunedStore", "TunedRPC", "TunedEngine", "TunedWorker", "TunedWorkloads"]),
         .executableTarget(
             name: "tuned",
             dependencies: [
-                "TunedOptim", "TunedWorkloads", "TunedBench", "TunedWorker",
+                "TunedOptim", "TunedWorkloads", "TunedBench", "TunedWorker", "TunedDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +56,7 @@ let package = Package(
         ),
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
         .testTarget(name: "TunedCLITunectlTests", dependencies: ["TunedCLI", "TunedRPC", "tunectl"]),
+        .testTarget(name: "TunedDaemonTests", dependencies: ["tuned", "TunedRPC"]),
         .testTarget(name: "TunedStoreTests", dependencies: ["TunedStore"]),
         .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
         .testTarget(

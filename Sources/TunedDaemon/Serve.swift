@@ -1,0 +1,61 @@
+import Dispatch
+import Foundation
+import TunedRPC
+import TunedStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tuned serve`: store → recovery → socket → workers → lease-expiry timer; SIGTERM/SIGINT
+/// stops leasing, terminates the workers, removes the socket file and exits 0.
+public enum DaemonMain {
+    public static func serve(socketPath: String, storePath: String, workers: Int, leaseSeconds: Double = 10) async throws -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        let storeDir = URL(fileURLWithPath: storePath).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: storeDir, withIntermediateDirectories: true)
+        let store = try Store(path: storePath)
+        let core = DaemonCore(store: store, storePath: storePath, socketPath: socketPath, leaseSeconds: leaseSeconds)
+        try await core.recover()
+
+        let server = try SocketServer(path: socketPath)
+        server.start { request in blocking { await core.handle(request) } }
+
+        let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let supervisor = WorkerSupervisor(executable: exe, socketPath: socketPath, count: workers)
+        await core.setWorkers(configured: workers, alive: { supervisor.alive })
+        supervisor.start()
+
+        let timer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await core.expireLeases()
+            }
+        }
+
+        let shutdown: @Sendable (Int32) -> Void = { sig in
+            log("signal \(sig): shutting down")
+            blocking { await core.beginShutdown() }
+            timer.cancel()
+            supervisor.stopAll()
+            server.stop()
+            log("stopped")
+            fflush(nil)
+            exit(0)
+        }
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue(label: "tuned.signal"))
+            s.setEventHandler { DispatchQueue.global().async { shutdown(sig) } }
+            s.resume()
+            sources.append(s)
+        }
+        log("serving on \(socketPath) (store \(storePath), \(workers) worker(s), lease \(leaseSeconds) s)")
+        withExtendedLifetime(sources) {}
+        let keep = sources
+        while true {
+            try? await Task.sleep(for: .seconds(3600))
+            _ = keep.count
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import TunedRPC
+import TunedWorker
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tuned worker`: hello, then lease → run (heartbeats from a second connection) → report →
+/// finish, until the daemon goes away.
+public enum WorkerMain {
+    final class Flags: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _stop = false, _done = false
+        var stop: Bool {
+            get { lock.withLock { _stop } }
+            set { lock.withLock { _stop = newValue } }
+        }
+        var done: Bool {
+            get { lock.withLock { _done } }
+            set { lock.withLock { _done = newValue } }
+        }
+    }
+
+    public static func run(socketPath: String, workerID: String) -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        var client: RPCClient?
+        for _ in 0..<100 {
+            if let c = try? RPCClient(socketPath: socketPath) { client = c; break }
+            usleep(100_000)
+        }
+        guard let client else {
+            log("worker \(workerID): cannot connect to \(socketPath)")
+            return 1
+        }
+        do {
+            let hello = try client.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: workerID, pid: getpid()))
+            let runner = SegmentRunner()
+            let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            while true {
+                let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID))
+                guard let lease = r.lease else {
+                    Thread.sleep(forTimeInterval: r.retryAfterSeconds ?? 0.5)
+                    continue
+                }
+                let flags = Flags()
+                let interval = max(0.2, min(hello.heartbeatSeconds, lease.leaseSeconds / 3))
+                let hb = Thread {
+                    let hc = try? RPCClient(socketPath: socketPath)
+                    while !flags.done {
+                        Thread.sleep(forTimeInterval: interval)
+                        if flags.done { break }
+                        do {
+                            let h = try hc?.call(RPCMethods.WorkerHeartbeat.self, WorkerSegmentParams(workerID: workerID, segmentID: lease.segmentID))
+                            if h?.stop == true { flags.stop = true }
+                        } catch {
+                            if (error as? RPCClientError)?.remoteError?.knownCode == .leaseExpired { flags.stop = true }
+                        }
+                    }
+                }
+                hb.start()
+                let result = runner.run(
+                    lease: lease, workDirectory: cwd,
+                    onMetrics: { batch in
+                        guard !batch.isEmpty else { return }
+                        do {
+                            let rep = try client.call(RPCMethods.WorkerReport.self, WorkerReportParams(workerID: workerID, segmentID: lease.segmentID, metrics: batch))
+                            if rep.stop { flags.stop = true }
+                        } catch {
+                            if (error as? RPCClientError)?.remoteError?.knownCode == .leaseExpired { flags.stop = true }
+                        }
+                    },
+                    isCancelled: { flags.stop })
+                flags.done = true
+                do {
+                    _ = try client.call(RPCMethods.WorkerFinish.self, result.finishParams(workerID: workerID, segmentID: lease.segmentID))
+                } catch {
+                    if let e = (error as? RPCClientError)?.remoteError { log("worker \(workerID): finish of segment \(lease.segmentID): \(e.message)") } else { throw error }
+                }
+            }
+        } catch {
+            log("worker \(workerID): \(error); exiting")
+            return 1
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Spawns N `tuned worker` children, restarts one that exits (back-off 0.5 s doubling to 30 s,
+/// reset after 30 s of life), and terminates them on shutdown.
+final class WorkerSupervisor: @unchecked Sendable {
+    let executable: URL
+    let socketPath: String
+    let count: Int
+    private let lock = NSLock()
+    private var processes: [String: Process] = [:]
+    private var stopping = false
+
+    init(executable: URL, socketPath: String, count: Int) {
+        self.executable = executable
+        self.socketPath = socketPath
+        self.count = count
+    }
+
+    var alive: Int { lock.withLock { processes.values.filter(\.isRunning).count } }
+
+    func start() {
+        guard count > 0 else { return }
+        for k in 1...count {
+            Thread { self.supervise(id: "w\(k)") }.start()
+        }
+    }
+
+    private func supervise(id: String) {
+        var backoff = 0.5
+        while !lock.withLock({ stopping }) {
+            let p = Process()
+            p.executableURL = executable
+            p.arguments = ["worker", "--socket", socketPath, "--id", id]
+            var env = ProcessInfo.processInfo.environment
+            env["OPENBLAS_NUM_THREADS"] = "1"
+            if env["OPENBLAS_CORETYPE"] == nil, let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
+                if cpu.contains(" avx512f") { env["OPENBLAS_CORETYPE"] = "SkylakeX" } else if cpu.contains(" avx2") { env["OPENBLAS_CORETYPE"] = "Haswell" }
+            }
+            p.environment = env
+            let done = DispatchSemaphore(value: 0)
+            p.terminationHandler = { _ in done.signal() }
+            let started = Date()
+            let ok: Bool = lock.withLock {
+                if stopping { return false }
+                do { try p.run() } catch {
+                    log("worker \(id): cannot start \(executable.path): \(error)")
+                    return false
+                }
+                processes[id] = p
+                return true
+            }
+            if ok {
+                log("worker \(id) started (pid \(p.processIdentifier))")
+                done.wait()
+                lock.withLock { processes[id] = nil }
+                if lock.withLock({ stopping }) { return }
+                log("worker \(id) exited (status \(p.terminationStatus)); restarting in \(backoff) s")
+                if Date().timeIntervalSince(started) > 30 { backoff = 0.5 }
+            } else if lock.withLock({ stopping }) {
+                return
+            }
+            Thread.sleep(forTimeInterval: backoff)
+            backoff = min(backoff * 2, 30)
+        }
+    }
+
+    /// SIGTERM to every worker, SIGKILL to those still alive after `grace` seconds.
+    func stopAll(grace: Double = 3) {
+        let ps: [Process] = lock.withLock {
+            stopping = true
+            return Array(processes.values)
+        }
+        for p in ps where p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(grace)
+        while Date() < deadline, ps.contains(where: \.isRunning) { usleep(20_000) }
+        for p in ps where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+    }
+}
