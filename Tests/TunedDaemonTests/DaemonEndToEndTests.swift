@@ -1,13 +1,13 @@
 import Foundation
 import TunedRPC
-import XCTest
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A real `tuned serve` process (the built binary beside the test bundle) on a temporary
 /// socket and store, driven through `RPCClient`.
-final class DaemonEndToEndTests: XCTestCase {
+@Suite(.serialized) struct DaemonEndToEndTests {
     static var productsDirectory: URL {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
@@ -92,7 +92,7 @@ final class DaemonEndToEndTests: XCTestCase {
         while true {
             let d = try c.call(RPCMethods.TaskGet.self, TaskIDParams(taskID: id))
             if d.status.isFinal { return d }
-            if Date() > deadline { XCTFail("task \(id) still \(d.status) after \(timeout) s: \(d)"); return d }
+            if Date() > deadline { Issue.record("task \(id) still \(d.status) after \(timeout) s: \(d)"); return d }
             usleep(200_000)
         }
     }
@@ -107,69 +107,69 @@ final class DaemonEndToEndTests: XCTestCase {
         }
     }
 
-    func testSubmitRunResultsErrorsAndShutdown() throws {
+    @Test func submitRunResultsErrorsAndShutdown() throws {
         let t0 = Date()
         let d = try startDaemon()
         defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
         let c = try RPCClient(socketPath: d.socket)
 
         let status = try c.call(RPCMethods.DaemonStatusMethod.self)
-        XCTAssertEqual(status.workers.configured, 2)
-        XCTAssertEqual(status.socket, d.socket)
+        #expect(status.workers.configured == 2)
+        #expect(status.socket == d.socket)
         var st = stat()
-        XCTAssertEqual(stat(d.socket, &st), 0)
-        XCTAssertEqual(st.st_mode & 0o777, 0o660)
+        #expect(stat(d.socket, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o660)
 
         // A broken task file: validation error naming file and line.
         let broken = taskText().replacingOccurrences(of: "steps = 300", with: "steps = -5")
         do {
             _ = try submit(c, broken)
-            XCTFail("a negative budget was accepted")
+            Issue.record("a negative budget was accepted")
         } catch {
-            XCTAssertEqual(error.remoteError?.knownCode, .validationFailed, "\(error)")
-            XCTAssertTrue(error.message.hasPrefix("e2e.toml:"), error.message)
-            XCTAssertNotNil(error.remoteError?.data?["line"]?.int64Value, "\(error)")
+            #expect(error.remoteError?.knownCode == .validationFailed, "\(error)")
+            #expect(error.message.hasPrefix("e2e.toml:"), "\(error.message)")
+            #expect(error.remoteError?.data?["line"]?.int64Value != nil, "\(error)")
         }
 
         // Submit → run → results.
         let id = try submit(c, taskText())
         let detail = try waitFinished(c, id)
-        XCTAssertEqual(detail.status, .completed, "\(detail)")
-        XCTAssertEqual(detail.stepsDone, 900)
+        #expect(detail.status == .completed, "\(detail)")
+        #expect(detail.stepsDone == 900)
         let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
-        XCTAssertEqual(results.trials.count, 3)
+        #expect(results.trials.count == 3)
         for t in results.trials {
-            XCTAssertEqual(t.status, .completed)
-            XCTAssertEqual(t.stepsDone, 300)
-            XCTAssertNotNil(t.finalMetrics["val_loss"], "\(t)")
+            #expect(t.status == .completed)
+            #expect(t.stepsDone == 300)
+            #expect(t.finalMetrics["val_loss"] != nil, "\(t)")
         }
-        XCTAssertNotNil(results.bestConfig?["optimizer"], "\(results)")
-        XCTAssertNotNil(results.best)
+        #expect(results.bestConfig?["optimizer"] != nil, "\(results)")
+        #expect(results.best != nil)
         let list = try c.call(RPCMethods.TaskList.self, TaskListParams())
-        XCTAssertEqual(list.map(\.taskID), [id])
+        #expect(list.map(\.taskID) == [id])
         let trials = try c.call(RPCMethods.TrialList.self, TrialListParams(taskID: id))
-        XCTAssertEqual(trials.count, 3)
+        #expect(trials.count == 3)
 
         // Malformed lines: each gets its error; the connection keeps serving.
         let raw = try RawConnection(path: d.socket)
         raw.send("this is not json\n")
-        let e1 = try XCTUnwrap(raw.readLine())
-        XCTAssertTrue(e1.contains("-32700"), e1)
+        let e1 = try #require(raw.readLine())
+        #expect(e1.contains("-32700"), "\(e1)")
         raw.send("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"nope\"}\n")
-        XCTAssertTrue(try XCTUnwrap(raw.readLine()).contains("-32601"))
+        #expect(try #require(raw.readLine()).contains("-32601"))
         raw.send("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"task.get\",\"params\":{}}\n")
-        XCTAssertTrue(try XCTUnwrap(raw.readLine()).contains("-32602"))
+        #expect(try #require(raw.readLine()).contains("-32602"))
         raw.send("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"daemon.status\"}\n")
-        let ok = try XCTUnwrap(raw.readLine())
-        XCTAssertTrue(ok.contains("\"result\"") && ok.contains("\"id\":7"), ok)
+        let ok = try #require(raw.readLine())
+        #expect(ok.contains("\"result\"") && ok.contains("\"id\":7"), "\(ok)")
 
         // SIGTERM → exit 0, the socket file is gone.
-        XCTAssertEqual(stop(d), 0)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: d.socket))
+        #expect(stop(d) == 0)
+        #expect(!(FileManager.default.fileExists(atPath: d.socket)))
         print("e2e submit/run/results/shutdown: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
     }
 
-    func testKilledWorkerSegmentIsRequeuedAndTaskCompletes() throws {
+    @Test func killedWorkerSegmentIsRequeuedAndTaskCompletes() throws {
         let t0 = Date()
         let d = try startDaemon(workers: 2, leaseSeconds: 3)
         defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
@@ -183,13 +183,13 @@ final class DaemonEndToEndTests: XCTestCase {
             usleep(50_000)
         }
         let workers = childPIDs(of: d.process.processIdentifier)
-        XCTAssertEqual(workers.count, 2, "workers: \(workers)")
+        #expect(workers.count == 2, "workers: \(workers)")
         if let victim = workers.first { kill(victim, SIGKILL) }
         let detail = try waitFinished(c, id)
-        XCTAssertEqual(detail.status, .completed, "\(detail)")
+        #expect(detail.status == .completed, "\(detail)")
         let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
-        XCTAssertEqual(results.trials.map(\.stepsDone), [3000, 3000])
-        XCTAssertEqual(try c.call(RPCMethods.DaemonStatusMethod.self).workers.alive, 2)
+        #expect(results.trials.map(\.stepsDone) == [3000, 3000])
+        #expect(try c.call(RPCMethods.DaemonStatusMethod.self).workers.alive == 2)
         print("e2e killed worker: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
     }
 }
@@ -197,7 +197,7 @@ final class DaemonEndToEndTests: XCTestCase {
 extension DaemonEndToEndTests {
     /// kill -9 of the daemon mid-task, then a restart on the same store: the strategy is rebuilt
     /// from the committed segments and the task completes with every trial at its budget.
-    func testDaemonKilledAndRestartedTaskCompletes() throws {
+    @Test func daemonKilledAndRestartedTaskCompletes() throws {
         let t0 = Date()
         let d = try startDaemon(workers: 1)
         defer { try? FileManager.default.removeItem(at: d.dir) }
@@ -217,10 +217,10 @@ extension DaemonEndToEndTests {
         defer { _ = stop(d2) }
         c = try RPCClient(socketPath: d2.socket)
         let detail = try waitFinished(c, id)
-        XCTAssertEqual(detail.status, .completed, "\(detail)")
+        #expect(detail.status == .completed, "\(detail)")
         let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
-        XCTAssertEqual(results.trials.map(\.stepsDone), [600, 600])
-        XCTAssertNotNil(results.bestConfig)
+        #expect(results.trials.map(\.stepsDone) == [600, 600])
+        #expect(results.bestConfig != nil)
         print("e2e daemon kill -9 + restart: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
     }
 }
