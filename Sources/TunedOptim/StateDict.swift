@@ -65,6 +65,16 @@ public struct StateDict: Sendable, Equatable {
         }
     }
 
+    /// One array per parameter tensor, stored as `name.0`, `name.1`, …
+    public mutating func set<Scalar: TunedScalar>(_ name: String, buffers: [[Scalar]]) {
+        for (i, b) in buffers.enumerated() { set("\(name).\(i)", array: b) }
+    }
+
+    /// The arrays `set(_:buffers:)` stored, one per entry of `counts`, each of that length.
+    public func buffers<Scalar: TunedScalar>(_ name: String, counts: [Int], _: Scalar.Type = Scalar.self) throws -> [[Scalar]] {
+        try counts.indices.map { try array("\(name).\($0)", count: counts[$0]) }
+    }
+
     /// Every entry of `other` under `prefix` + key (for wrapped optimizers).
     public mutating func merge(_ other: StateDict, prefix: String) {
         for (k, v) in other.values { values[prefix + k] = v }

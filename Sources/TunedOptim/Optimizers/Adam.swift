@@ -131,10 +131,10 @@ public struct Adam<Scalar: TunedScalar>: Optimizer {
 
     public mutating func restoreState(_ state: StateDict) throws {
         let step = try state.int("step"), lr = try state.double("lr")
-        let m: [[Scalar]] = try counts.indices.map { try state.array("exp_avg.\($0)", count: counts[$0]) }
-        let v: [[Scalar]] = try counts.indices.map { try state.array("exp_avg_sq.\($0)", count: counts[$0]) }
+        let m: [[Scalar]] = try state.buffers("exp_avg", counts: counts)
+        let v: [[Scalar]] = try state.buffers("exp_avg_sq", counts: counts)
         let vmax: [[Scalar]] = amsgrad
-            ? try counts.indices.map { try state.array("max_exp_avg_sq.\($0)", count: counts[$0]) } : maxExpAvgSq
+            ? try state.buffers("max_exp_avg_sq", counts: counts) : maxExpAvgSq
         (stepCount, learningRate, expAvg, expAvgSq, maxExpAvgSq) = (step, lr, m, v, vmax)
     }
 }

@@ -81,17 +81,15 @@ public struct LAMB<Scalar: TunedScalar>: Optimizer {
         var s = StateDict()
         s["step"] = .int(stepCount)
         s["lr"] = .double(learningRate)
-        for i in counts.indices {
-            s.set("exp_avg.\(i)", array: expAvg[i])
-            s.set("exp_avg_sq.\(i)", array: expAvgSq[i])
-        }
+        s.set("exp_avg", buffers: expAvg)
+        s.set("exp_avg_sq", buffers: expAvgSq)
         return s
     }
 
     public mutating func restoreState(_ state: StateDict) throws {
         let step = try state.int("step"), lr = try state.double("lr")
-        let m: [[Scalar]] = try counts.indices.map { try state.array("exp_avg.\($0)", count: counts[$0]) }
-        let v: [[Scalar]] = try counts.indices.map { try state.array("exp_avg_sq.\($0)", count: counts[$0]) }
+        let m: [[Scalar]] = try state.buffers("exp_avg", counts: counts)
+        let v: [[Scalar]] = try state.buffers("exp_avg_sq", counts: counts)
         (stepCount, learningRate, expAvg, expAvgSq) = (step, lr, m, v)
     }
 }

@@ -79,17 +79,15 @@ public struct OptaxAdam<Scalar: TunedScalar>: Optimizer {
         var s = StateDict()
         s["step"] = .int(stepCount)
         s["lr"] = .double(learningRate)
-        for i in counts.indices {
-            s.set("mu.\(i)", array: mu[i])
-            s.set("nu.\(i)", array: nu[i])
-        }
+        s.set("mu", buffers: mu)
+        s.set("nu", buffers: nu)
         return s
     }
 
     public mutating func restoreState(_ state: StateDict) throws {
         let step = try state.int("step"), lr = try state.double("lr")
-        let m: [[Scalar]] = try counts.indices.map { try state.array("mu.\($0)", count: counts[$0]) }
-        let v: [[Scalar]] = try counts.indices.map { try state.array("nu.\($0)", count: counts[$0]) }
+        let m: [[Scalar]] = try state.buffers("mu", counts: counts)
+        let v: [[Scalar]] = try state.buffers("nu", counts: counts)
         (stepCount, learningRate, mu, nu) = (step, lr, m, v)
     }
 }
