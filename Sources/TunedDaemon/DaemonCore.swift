@@ -184,7 +184,9 @@ public actor DaemonCore {
         do {
             spec = try TaskFile.parse(p.text, file: file, baseDirectory: base, format: p.format == .toml ? .toml : .json)
         } catch {
-            let first = error.problems.first
+            // Report the first problem that has a line (a "missing table" has none), so that
+            // the reply always points into the file when it can.
+            let first = error.problems.first(where: { $0.line != nil }) ?? error.problems.first
             let more = error.problems.count > 1 ? " (and \(error.problems.count - 1) more problem(s))" : ""
             throw RPCError.validationFailed((first?.message ?? "invalid task file") + more, file: first?.file ?? file, line: first?.line, field: first?.field)
         }

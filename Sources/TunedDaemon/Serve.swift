@@ -9,7 +9,9 @@ import Glibc
 /// `tuned serve`: store → recovery → socket → workers → lease-expiry timer; SIGTERM/SIGINT
 /// stops leasing, terminates the workers, removes the socket file and exits 0.
 public enum DaemonMain {
-    public static func serve(socketPath: String, storePath: String, workers: Int, leaseSeconds: Double = 10) async throws -> Never {
+    public static func serve(socketPath: String, storePath: String, workers: Int, leaseSeconds: Double = 10,
+        limits: SocketLimits = SocketLimits()
+    ) async throws -> Never {
         signal(SIGPIPE, SIG_IGN)
         let storeDir = URL(fileURLWithPath: storePath).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: storeDir, withIntermediateDirectories: true)
@@ -17,7 +19,7 @@ public enum DaemonMain {
         let core = DaemonCore(store: store, storePath: storePath, socketPath: socketPath, leaseSeconds: leaseSeconds)
         try await core.recover()
 
-        let server = try SocketServer(path: socketPath)
+        let server = try SocketServer(path: socketPath, limits: limits)
         server.start { request in blocking { await core.handle(request) } }
 
         let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
@@ -50,7 +52,8 @@ public enum DaemonMain {
             s.resume()
             sources.append(s)
         }
-        log("serving on \(socketPath) (store \(storePath), \(workers) worker(s), lease \(leaseSeconds) s)")
+        log("serving on \(socketPath) (store \(storePath), \(workers) worker(s), lease \(leaseSeconds) s, "
+            + "at most \(limits.maxConnections) connection(s), idle timeout \(limits.idleTimeout) s)")
         withExtendedLifetime(sources) {}
         let keep = sources
         while true {

@@ -4,16 +4,43 @@ import TunedRPC
 import Glibc
 #endif
 
+/// `struct ucred` (not exported by the Glibc module): what `SO_PEERCRED` fills in.
+struct PeerCred {
+    var pid: Int32
+    var uid: UInt32
+    var gid: UInt32
+}
+
+/// The limits one `SocketServer` enforces.
+public struct SocketLimits: Sendable {
+    /// Connections served at once; one more gets a `tooManyConnections` line and is closed.
+    public var maxConnections: Int = 64
+    /// Seconds a connection may stay silent before the daemon closes it (0: never).
+    public var idleTimeout: Double = 300
+    /// Bytes a request line may hold; a longer one is answered with `requestTooLarge`.
+    public var maxLineBytes: Int = RPCRequestDecoder.defaultMaxLineBytes
+    /// The socket file's permission bits.
+    public var socketMode: mode_t = 0o660
+    public init() {}
+}
+
 /// A plain POSIX Unix-socket server: one accept thread, one thread per connection; each line
 /// goes through `RPCRequestDecoder` (a malformed line gets its error reply and the
 /// connection stays open), requests are answered by `handler` in order.
+///
+/// On accept the peer's credentials (`SO_PEERCRED`) are checked: the daemon's own uid, root,
+/// and members of the socket file's group are served; anyone else gets one `unauthorized`
+/// error line and is closed. Then the connection limit; then idle connections time out.
 final class SocketServer: @unchecked Sendable {
     let path: String
+    let limits: SocketLimits
     private let fd: Int32
     private let lock = NSLock()
     private var closed = false
+    private var active = 0
 
-    init(path: String) throws {
+    init(path: String, limits: SocketLimits = SocketLimits()) throws {
+        self.limits = limits
         var st = stat()
         if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -37,7 +64,7 @@ final class SocketServer: @unchecked Sendable {
             close(fd)
             throw DaemonError("cannot bind \(path): \(e)")
         }
-        chmod(path, 0o660)
+        chmod(path, limits.socketMode)
         guard listen(fd, 128) == 0 else {
             close(fd)
             throw DaemonError("listen(): \(String(cString: strerror(errno)))")
@@ -56,12 +83,90 @@ final class SocketServer: @unchecked Sendable {
                     usleep(10_000)
                     continue
                 }
-                let ct = Thread { Self.serve(c, handler: handler) }
+                if let refusal = admit(c) {
+                    var tv = timeval(tv_sec: 1, tv_usec: 0)
+                    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                    _ = Self.writeAll(c, RPCResponse.error(id: nil, refusal).encodedLine())
+                    shutdown(c, Int32(SHUT_WR))
+                    close(c)
+                    continue
+                }
+                if limits.idleTimeout > 0 {
+                    let secs = limits.idleTimeout.rounded(.down)
+                    var tv = timeval(tv_sec: Int(secs), tv_usec: Int((limits.idleTimeout - secs) * 1_000_000))
+                    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                }
+                let maxLine = limits.maxLineBytes
+                let ct = Thread { [self] in
+                    Self.serve(c, maxLineBytes: maxLine, handler: handler)
+                    lock.withLock { active -= 1 }
+                }
                 ct.stackSize = 1 << 20
                 ct.start()
             }
         }
         t.start()
+    }
+
+    /// Checks the peer's credentials and the connection limit; on success counts the connection
+    /// as active and returns nil, otherwise returns the error to send before closing.
+    func admit(_ c: Int32) -> RPCError? {
+        var cred = PeerCred(pid: 0, uid: UInt32.max, gid: UInt32.max)
+        var len = socklen_t(MemoryLayout<PeerCred>.size)
+        guard getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 else {
+            return .unauthorized("cannot read the peer's credentials: \(String(cString: strerror(errno)))")
+        }
+        var st = stat()
+        let socketGID: gid_t? = stat(path, &st) == 0 ? st.st_gid : nil
+        if !Self.allowed(uid: cred.uid, gid: cred.gid, socketGID: socketGID) {
+            let group = socketGID.map(Self.groupName) ?? "of the socket"
+            log("refused a connection from uid \(cred.uid) (pid \(cred.pid)): not in group \(group)")
+            return .unauthorized(
+                "uid \(cred.uid) may not use this daemon; ask its administrator to add you to group \(group) (the group of \(path))")
+        }
+        let ok: Bool = lock.withLock {
+            if active >= limits.maxConnections { return false }
+            active += 1
+            return true
+        }
+        if !ok {
+            log("refused a connection from uid \(cred.uid) (pid \(cred.pid)): \(limits.maxConnections) connections open")
+            return .tooManyConnections(limit: limits.maxConnections)
+        }
+        return nil
+    }
+
+    /// The daemon's own uid, root, and members (primary or supplementary) of the socket's group.
+    static func allowed(uid: UInt32, gid: UInt32, socketGID: gid_t?) -> Bool {
+        if uid == 0 || uid == getuid() || uid == geteuid() { return true }
+        guard let socketGID else { return false }
+        if gid == socketGID { return true }
+        return supplementaryGroups(of: uid).contains(socketGID)
+    }
+
+    static func supplementaryGroups(of uid: UInt32) -> [gid_t] {
+        var pwd = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buf = [CChar](repeating: 0, count: 16384)
+        guard getpwuid_r(uid, &pwd, &buf, buf.count, &result) == 0, result != nil, let name = pwd.pw_name else { return [] }
+        var n: Int32 = 64
+        while true {
+            var groups = [gid_t](repeating: 0, count: Int(n))
+            let count = n
+            if getgrouplist(name, pwd.pw_gid, &groups, &n) >= 0 { return Array(groups[..<Int(n)]) }
+            if n <= count { n = count * 2 }
+            if n > 65536 { return [] }
+        }
+    }
+
+    static func groupName(_ gid: gid_t) -> String {
+        var grp = group()
+        var result: UnsafeMutablePointer<group>?
+        var buf = [CChar](repeating: 0, count: 16384)
+        if getgrgid_r(gid, &grp, &buf, buf.count, &result) == 0, result != nil, let name = grp.gr_name {
+            return "`\(String(cString: name))`"
+        }
+        return "\(gid)"
     }
 
     /// Stops accepting and removes the socket file.
@@ -72,14 +177,15 @@ final class SocketServer: @unchecked Sendable {
         unlink(path)
     }
 
-    static func serve(_ c: Int32, handler: @Sendable (RPCRequest) -> RPCResponse?) {
+    static func serve(_ c: Int32, maxLineBytes: Int, handler: @Sendable (RPCRequest) -> RPCResponse?) {
         defer { close(c) }
-        let decoder = RPCRequestDecoder()
+        let decoder = RPCRequestDecoder(maxLineBytes: maxLineBytes)
         var framer = RPCLineFramer(maxLineBytes: decoder.maxLineBytes)
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(c, $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { log("closing an idle connection"); return }
             if n <= 0 { return }
             framer.append(buffer[..<n])
             while let frame = framer.next() {

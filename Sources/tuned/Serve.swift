@@ -14,15 +14,33 @@ struct Serve: AsyncParsableCommand {
     var workers: Int?
     @Option(help: "Lease duration in seconds.")
     var leaseSeconds: Double = 10
+    @Option(help: "Connections served at once; one more gets a `too many connections` error and is closed.")
+    var maxConnections: Int = 64
+    @Option(help: "Seconds a connection may stay silent before the daemon closes it (0: never).")
+    var idleTimeout: Double = 300
+    @Option(help: "The socket file's permission bits, in octal. Peers other than root, the daemon's uid and the socket's group are refused anyway.")
+    var socketMode: String = "660"
+
+    func validate() throws {
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 or more seconds") }
+        guard let m = UInt32(socketMode, radix: 8), m <= 0o777 else {
+            throw ValidationError("--socket-mode must be octal permission bits like 660, got `\(socketMode)`")
+        }
+    }
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let socketPath = socket ?? env["TUNED_SOCKET"] ?? "/run/tuned/tuned.sock"
         let storePath = store ?? env["TUNED_STORE"] ?? "/var/lib/tuned/tuned.db"
+        var limits = SocketLimits()
+        limits.maxConnections = maxConnections
+        limits.idleTimeout = idleTimeout
+        limits.socketMode = mode_t(UInt32(socketMode, radix: 8) ?? 0o660)
         do {
             try await DaemonMain.serve(
                 socketPath: socketPath, storePath: storePath,
-                workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, leaseSeconds: leaseSeconds)
+                workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, leaseSeconds: leaseSeconds, limits: limits)
         } catch {
             FileHandle.standardError.write(Data("tuned: \(error)\n".utf8))
             throw ExitCode(1)

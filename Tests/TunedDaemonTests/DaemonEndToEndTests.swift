@@ -25,14 +25,14 @@ import Glibc
         var dir: URL
     }
 
-    func startDaemon(workers: Int = 2, leaseSeconds: Double = 10, in existing: URL? = nil) throws -> Daemon {
+    func startDaemon(workers: Int = 2, leaseSeconds: Double = 10, in existing: URL? = nil, extraArgs: [String] = []) throws -> Daemon {
         let dir = existing ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tuned-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let socket = dir.appendingPathComponent("t.sock").path
         let store = dir.appendingPathComponent("store/tuned.db").path
         let p = Process()
         p.executableURL = Self.productsDirectory.appendingPathComponent("tuned")
-        p.arguments = ["serve", "--socket", socket, "--store", store, "--workers", "\(workers)", "--lease-seconds", "\(leaseSeconds)"]
+        p.arguments = ["serve", "--socket", socket, "--store", store, "--workers", "\(workers)", "--lease-seconds", "\(leaseSeconds)"] + extraArgs
         p.standardError = FileHandle(forWritingAtPath: "/dev/stderr")
         try p.run()
         let deadline = Date().addingTimeInterval(20)
