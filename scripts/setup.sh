@@ -9,6 +9,8 @@ packages=(
   libsqlite3-dev    # SQLite for the store
   pkg-config
   librsvg2-bin      # rsvg-convert: tests rasterise the SVG plots
+  sqlite3           # the daemon tests read the store with the sqlite3 CLI
+  python3           # command-workload test fixtures and the quickstart are Python scripts
 )
 
 missing=()
