@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "tuned",
             dependencies: [
-                "TunedOptim", "TunedWorkloads", "TunedBench", "TunedWorker", "TunedDaemon",
+                "TunedOptim", "TunedWorkloads", "TunedBench", "TunedWorker", "TunedEngine", "TunedDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

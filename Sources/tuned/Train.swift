@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TunedOptim
 import TunedWorker
+import TunedEngine
 import TunedWorkloads
 
 extension Tuned {
@@ -19,7 +20,7 @@ extension Tuned {
                               --config '{"optimizer": "adamw", "lr": 0.003, "batch_size": 64}' --steps 2000
 
                 --workload takes the [workload] table of a task file as JSON (kinds: \
-                \(WorkloadFactory.kinds.joined(separator: ", "))); --task reads it from a JSON task file \
+                \(WorkloadFactory.kinds.joined(separator: ", "))); --task reads it from a task file (TOML or JSON, docs/TASKFILE.md) \
                 instead. --config is a trial configuration (keys: \(TrialConfig.keys.sorted().joined(separator: ", "))).
                 With --checkpoint DIR the final state is written there (not when the run diverged); --restore DIR \
                 resumes from one, and the result is bit-identical to an uninterrupted run.
@@ -29,7 +30,7 @@ extension Tuned {
         @Option(help: "The [workload] table as a JSON object.")
         var workload: String?
 
-        @Option(help: "A JSON task file whose \"workload\" object is used (relative dataset paths resolve against its folder).")
+        @Option(help: "A task file (TOML or JSON) whose [workload] table is used; relative dataset paths resolve against its folder.")
         var task: String?
 
         @Option(help: "The trial configuration as a JSON object, e.g. {\"optimizer\": \"adam\", \"lr\": 0.001}.")
@@ -119,14 +120,11 @@ extension Tuned {
 
         private func workloadTable() throws -> ([String: JSONValue], String) {
             if let workload { return (try object(workload, "--workload"), FileManager.default.currentDirectoryPath) }
-            let url = URL(fileURLWithPath: task!)
-            guard let data = FileManager.default.contents(atPath: url.path) else {
-                throw Failure("cannot read task file \(url.path)")
-            }
-            guard let doc = try? JSONValue.parse(data), let table = doc["workload"]?.objectValue else {
-                throw Failure("\(url.path): expected a JSON object with a \"workload\" object")
-            }
-            return (table, url.deletingLastPathComponent().path)
+            // The engine's loader: TOML or JSON, every problem reported with file and line,
+            // dataset paths resolved against the task file's folder.
+            let spec: TaskSpec
+            do { spec = try TaskFile.load(path: task!) } catch { throw Failure("\(error)") }
+            return (spec.workload, URL(fileURLWithPath: task!).deletingLastPathComponent().path)
         }
 
         private func object(_ text: String, _ flag: String) throws -> [String: JSONValue] {

@@ -1,0 +1,25 @@
+import Foundation
+import Testing
+
+@Suite struct TrainCommandTests {
+    @Test func trainsTheWorkloadOfATOMLTaskFile() throws {
+        let task = TunedBinary.repositoryRoot.appendingPathComponent("examples/digits-random.toml").path
+        let r = try TunedBinary.run(["train", "--task", task, "--config", #"{"optimizer": "sgd", "lr": 0.05}"#, "--steps", "200", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let last = try #require(r.lines.last)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(json["step"] as? Double == 200)
+        #expect((json["val_accuracy"] as? Double ?? 0) > 0.5)
+    }
+
+    @Test func aBrokenTaskFileIsOneErrorPerProblemWithItsLine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tuned-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("bad.toml")
+        try "name = \"x\"\n[workload]\nkind = \"mlp\"\ndataset = \"missing.csv\"\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try TunedBinary.run(["train", "--task", file.path, "--config", #"{"optimizer": "sgd"}"#, "--steps", "10"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("bad.toml:4: [workload] dataset: file not found"), "\(r.stderr)")
+    }
+}
