@@ -106,6 +106,7 @@ extension DaemonEndToEndTests {
             command = ["/bin/sh", "-c", "kill -9 $PPID"]
 
             [search]
+            optimizer = ["sgd"]
             lr = { choice = [0.1] }
 
             [strategy]
