@@ -46,11 +46,13 @@ extension DaemonCore: RPCHandler {
             etaSeconds: d.etaSeconds, members: d.members, at: at)
     }
 
-    /// Methods whose success may change what a watcher sees.
-    func noteChange(_ method: String) {
+    /// Methods whose success may change what a watcher (or a waiting `worker.lease`) sees.
+    func noteChange(_ method: String, _ result: RPCValue) {
         switch method {
-        case RPCMethodName.workerFinish, RPCMethodName.workerLease, RPCMethodName.taskCancel, RPCMethodName.taskSubmit:
+        case RPCMethodName.workerFinish, RPCMethodName.taskCancel, RPCMethodName.taskSubmit:
             changed()
+        case RPCMethodName.workerLease:
+            if result["lease"]?.isNull == false { changed() }
         default: break
         }
     }

@@ -112,7 +112,7 @@ public actor DaemonCore {
         let id = request.id
         do {
             let result = try await dispatch(request)
-            noteChange(request.method)
+            noteChange(request.method, result)
             guard let id else { return nil }
             return RPCResponse(id: id, body: .result(result))
         } catch let e as RPCError {
@@ -154,7 +154,7 @@ public actor DaemonCore {
         case RPCMethodName.workerHello:
             _ = try r.decodeParams(WorkerHelloParams.self)
             return try out(WorkerHelloResult(heartbeatSeconds: leaseSeconds / 3, leaseSeconds: leaseSeconds))
-        case RPCMethodName.workerLease: return try out(await lease(try r.decodeParams(WorkerLeaseParams.self)))
+        case RPCMethodName.workerLease: return try out(await leaseWaiting(try r.decodeParams(WorkerLeaseParams.self)))
         case RPCMethodName.workerHeartbeat:
             let p = try r.decodeParams(WorkerSegmentParams.self)
             return try out(WorkerHeartbeatResult(leaseSeconds: leaseSeconds, stop: try await renew(p.segmentID, p.workerID)))

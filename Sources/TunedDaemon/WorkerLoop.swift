@@ -40,7 +40,7 @@ public enum WorkerMain {
             let runner = SegmentRunner()
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             while true {
-                let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID))
+                let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID, waitSeconds: 5))
                 guard let lease = r.lease else {
                     Thread.sleep(forTimeInterval: r.retryAfterSeconds ?? 0.5)
                     continue
