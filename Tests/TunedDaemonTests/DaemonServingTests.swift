@@ -153,3 +153,24 @@ extension DaemonEndToEndTests {
         #expect(r.stderr.contains("--log-level must be one of trace, debug, info, notice, warning, error, critical"), "\(r.stderr)")
     }
 }
+
+extension DaemonEndToEndTests {
+    /// `worker.lease` with `wait_seconds` on an idle daemon holds the reply and answers with a
+    /// lease once a task is submitted (without it the reply would be idle at once).
+    @Test func leaseLongPollAnswersWhenWorkArrives() throws {
+        let d = try startDaemon(workers: 0)
+        defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
+        let worker = try RPCClient(socketPath: d.socket)
+        _ = try worker.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: "poll", pid: getpid()))
+        #expect(try worker.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "poll")).lease == nil)
+
+        let socket = d.socket, text = taskText(trials: 1, steps: 100, segment: 100)
+        let submitted = Thread {
+            usleep(300_000)
+            if let c = try? RPCClient(socketPath: socket) { _ = try? self.submit(c, text) }
+        }
+        submitted.start()
+        let r = try worker.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "poll", waitSeconds: 25))
+        #expect(r.lease?.endStep == 100, "\(r)")
+    }
+}
