@@ -13,6 +13,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C enters here and nowhere else: GSL, with OpenBLAS as its CBLAS.
@@ -20,7 +23,7 @@ let package = Package(
         .target(name: "TunedMath", dependencies: ["CGSL"]),
         .target(name: "TunedOptim", dependencies: ["TunedMath"]),
         .target(name: "TunedWorkloads", dependencies: ["TunedMath", "TunedOptim"]),
-        .target(name: "TunedBench", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
+        .target(name: "TunedBench", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads", "TunedRPC"]),
         // SQLite persistence; the schema lives in store/migrations/ (see docs/STORE.md).
         .target(name: "TunedStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // JSON-RPC types, line framing and a blocking client; Foundation only (tunectl links just this).
@@ -29,8 +32,17 @@ let package = Package(
         .target(name: "TunedEngine", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
         // What a worker runs for one leased segment: a built-in workload or a command workload.
         .target(name: "TunedWorker", dependencies: ["TunedWorkloads", "TunedOptim", "TunedRPC"]),
-        // The daemon: socket server (POSIX, thread per connection), RPC methods, worker supervisor.
-        .target(name: "TunedDaemon", dependencies: ["TunedStore", "TunedRPC", "TunedEngine", "TunedWorker", "TunedWorkloads"]),
+        // The daemon: NIO socket server, RPC methods, worker supervisor, one ServiceGroup, logging.
+        .target(
+            name: "TunedDaemon",
+            dependencies: [
+                "TunedStore", "TunedRPC", "TunedEngine", "TunedWorker", "TunedWorkloads",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "tuned",
             dependencies: [
@@ -56,7 +68,7 @@ let package = Package(
         ),
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
         .testTarget(name: "TunedCLITunectlTests", dependencies: ["TunedCLI", "TunedRPC", "tunectl"]),
-        .testTarget(name: "TunedDaemonTests", dependencies: ["tuned", "TunedRPC"]),
+        .testTarget(name: "TunedDaemonTests", dependencies: ["tuned", "TunedRPC", "TunedDaemon"]),
         .testTarget(name: "TunedStoreTests", dependencies: ["TunedStore"]),
         .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
         .testTarget(

@@ -2,16 +2,22 @@
 # Benchmarks (not tests): release build, one BLAS thread; tables on stdout, JSON in bench/.
 # Runs `tuned bench` and, in the same run, the same digits MLP in plain numpy (float64,
 # one thread) so that the comparison is a ratio measured under the same load.
+# Then the daemon benchmarks (`tuned bench --groups daemon`: a real `tuned serve` child) into
+# their own JSON file.
 # Usage: scripts/bench.sh [extra `tuned bench` options, e.g. --groups optimizer]
+#        SCRATCH=.build-x scripts/bench.sh   (build directory; default .build)
+#        SKIP_DAEMON=1 scripts/bench.sh      (training and optimizer groups only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-swift build -c release --product tuned 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+scratch="${SCRATCH:-.build}"
+swift build -c release --scratch-path "$scratch" --product tuned 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
 mkdir -p bench
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="bench/bench-$stamp.json"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-.build/release/tuned bench --json "$out" "$@"
+uptime
+"$scratch/release/tuned" bench --json "$out" "$@"
 
 if python3 -c 'import numpy' 2>/dev/null; then
   # numpy ships a newer OpenBLAS that knows this CPU: give it no CORETYPE override.
@@ -31,5 +37,12 @@ doc["numpy"] = npr
 json.dump(doc, open(sys.argv[1], "w"), indent=2, sort_keys=True)
 PY
 fi
+if [ -z "${SKIP_DAEMON:-}" ]; then
+  dout="bench/bench-daemon-$stamp.json"
+  echo "load before the daemon group: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$scratch/release/tuned" bench --groups daemon --json "$dout"
+  echo "wrote $dout"
+fi
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+uptime
 echo "wrote $out"

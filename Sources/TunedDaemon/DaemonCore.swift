@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TunedEngine
 import TunedOptim
 import TunedRPC
@@ -13,6 +14,7 @@ public actor DaemonCore {
     public let storePath: String
     public let socketPath: String
     public let leaseSeconds: Double
+    nonisolated let logger: Logger
     let startedAt = Date()
     var shuttingDown = false
     var workersConfigured = 0
@@ -35,6 +37,8 @@ public actor DaemonCore {
         var metrics: [String: MetricPoint] = [:]
     }
     var live: [Int64: LiveSegment] = [:]
+    /// Bumped by every change a `task.watch` may want to see (DaemonCore+Watch.swift).
+    var changes: UInt64 = 0
 
     // The actor is reentrant at every `await`: this gate serialises the read-modify-write of a
     // task's strategy around its store transactions (submit, finish, rebuild).
@@ -53,7 +57,11 @@ public actor DaemonCore {
         return try await op()
     }
 
-    public init(store: Store, storePath: String, socketPath: String, leaseSeconds: Double = 10) {
+    public init(
+        store: Store, storePath: String, socketPath: String, leaseSeconds: Double = 10,
+        logger: Logger = Logger(label: "tuned.daemon")
+    ) {
+        self.logger = logger
         self.store = store
         self.storePath = storePath
         self.socketPath = socketPath
@@ -74,32 +82,37 @@ public actor DaemonCore {
     /// Re-queues the leases of a previous run and rebuilds the strategy of every unfinished task.
     public func recover() async throws {
         let requeued = try await store.recoverAfterRestart()
-        if !requeued.isEmpty { log("recovered \(requeued.count) leased segment(s) after restart") }
+        if !requeued.isEmpty { logger.notice("recovered \(requeued.count) leased segment(s) after restart") }
         for task in try await store.listTasks(status: [.queued, .running]) {
             do { _ = try await serialized { try await taskState(task.id.rawValue) != nil } } catch {
-                log("task \(task.id): cannot rebuild its strategy: \(error)")
+                logger.error("task \(task.id): cannot rebuild its strategy: \(error)")
             }
         }
     }
 
-    /// Called every second: re-queues segments whose lease expired (a dead or stuck worker).
+    /// Called every second: segments whose lease expired (a dead or stuck worker) go through
+    /// the strategy as failed attempts, which retries them or fails the trial
+    /// (DaemonCore+Leases.swift).
     public func expireLeases() async {
         do {
             let expired = try await store.expireLeases()
             for id in expired {
-                log("segment \(id): lease expired (worker \(live[id.rawValue]?.worker ?? "?")); re-queued")
-                live[id.rawValue] = nil
+                let seg = live.removeValue(forKey: id.rawValue)
+                logger.warning("segment \(id): lease expired (worker \(seg?.worker ?? "?"))")
+                if let seg { try await serialized { try await leaseExpired(id, seg) } }
             }
+            if !expired.isEmpty { changed() }
         } catch is CancellationError {
-        } catch { log("expireLeases: \(error)") }
+        } catch { logger.error("expireLeases: \(error)") }
     }
 
     // MARK: Dispatch
 
-    public func handle(_ request: RPCRequest) async -> RPCResponse? {
+    public func handle(_ request: RPCRequest, peer: PeerCredentials?) async -> RPCResponse? {
         let id = request.id
         do {
             let result = try await dispatch(request)
+            noteChange(request.method, result)
             guard let id else { return nil }
             return RPCResponse(id: id, body: .result(result))
         } catch let e as RPCError {
@@ -111,10 +124,10 @@ public actor DaemonCore {
             case .notFound, .invalidState, .invalidArgument: rpc = RPCError.invalidParams(field: nil, e.message)
             default: rpc = .storeUnavailable(e.message)
             }
-            log("\(request.method): \(e)")
+            logger.warning("\(request.method): \(e)")
             return id == nil ? nil : .error(id: id, rpc)
         } catch {
-            log("\(request.method): internal error: \(error)")
+            logger.error("\(request.method): internal error: \(error)")
             return id == nil ? nil : .error(id: id, .internalError("internal error: \(error)"))
         }
     }
@@ -137,10 +150,11 @@ public actor DaemonCore {
             if let s = p.status { rows = rows.filter { s.contains($0.status) } }
             return try out(rows)
         case RPCMethodName.taskCancel: return try out(await cancel(try r.decodeParams(TaskIDParams.self).taskID))
+        case RPCMethodName.taskWatch: return try out(await detail(try r.decodeParams(TaskWatchParams.self).taskID))
         case RPCMethodName.workerHello:
             _ = try r.decodeParams(WorkerHelloParams.self)
             return try out(WorkerHelloResult(heartbeatSeconds: leaseSeconds / 3, leaseSeconds: leaseSeconds))
-        case RPCMethodName.workerLease: return try out(await lease(try r.decodeParams(WorkerLeaseParams.self)))
+        case RPCMethodName.workerLease: return try out(await leaseWaiting(try r.decodeParams(WorkerLeaseParams.self)))
         case RPCMethodName.workerHeartbeat:
             let p = try r.decodeParams(WorkerSegmentParams.self)
             return try out(WorkerHeartbeatResult(leaseSeconds: leaseSeconds, stop: try await renew(p.segmentID, p.workerID)))
@@ -216,7 +230,7 @@ public actor DaemonCore {
         for case .completeTask(let best) in actions {
             try await store.setTaskStatus(id, best == nil ? .failed : .succeeded, error: best == nil ? "no trial completed" : nil)
         }
-        log("task \(id) '\(spec.name)': \(trials.count) trial(s), strategy \(spec.strategy.kind.rawValue)")
+        logger.info("task \(id) '\(spec.name)': \(trials.count) trial(s), strategy \(spec.strategy.kind.rawValue)")
         return TaskSubmitResult(taskID: id.rawValue)
     }
 
@@ -253,7 +267,7 @@ public actor DaemonCore {
             try await store.setTaskStatus(task.id, strategy.best == nil ? .failed : .succeeded)
             tasks[taskID] = nil
         }
-        log("task \(taskID): strategy rebuilt from the store")
+        logger.info("task \(taskID): strategy rebuilt from the store")
         return state
     }
 
@@ -324,7 +338,7 @@ public actor DaemonCore {
         if t.status.isTerminal { return TaskCancelResult(taskID: id, status: wire(t.status)) }
         try await store.setTaskStatus(t.id, .cancelled)
         tasks[id] = nil
-        log("task \(id) cancelled")
+        logger.info("task \(id) cancelled")
         return TaskCancelResult(taskID: id, status: .cancelled)
     }
 
@@ -408,7 +422,7 @@ public actor DaemonCore {
             actions = strategy.handle(event)
             var retry = true
             for case .failTrial(let t, _) in actions where t == member { retry = false }
-            log("segment \(p.segmentID) (trial \(seg.trialID)) \(p.status.rawValue): \(p.error ?? "")\(retry ? "; retried" : "")")
+            logger.warning("segment \(p.segmentID) (trial \(seg.trialID)) \(p.status.rawValue): \(p.error ?? "")\(retry ? "; retried" : "")")
             try await store.failSegment(
                 sid, worker: p.workerID, error: p.error ?? p.status.rawValue, retry: retry,
                 trialStatus: p.status == .diverged ? .diverged : .failed)
@@ -432,7 +446,7 @@ public actor DaemonCore {
                 try await store.setTaskStatus(
                     TunedStore.TaskID(taskID), best == nil ? .failed : .succeeded, error: best == nil ? "no trial completed" : nil)
                 tasks[taskID] = nil
-                log("task \(taskID) finished: \(best.map { "best trial \($0.trial), \($0.objective)" } ?? "no trial completed")")
+                logger.info("task \(taskID) finished: \(best.map { "best trial \($0.trial), \($0.objective)" } ?? "no trial completed")")
             default: break
             }
         }
@@ -486,9 +500,4 @@ func wire(_ s: TunedStore.TrialStatus) -> TunedRPC.TrialStatus {
     case .diverged: .diverged
     case .stopped, .pruned: .stopped
     }
-}
-
-public func log(_ message: String) {
-    let stamp = ISO8601DateFormatter().string(from: Date())
-    FileHandle.standardError.write(Data("\(stamp) tuned[\(getpid())]: \(message)\n".utf8))
 }

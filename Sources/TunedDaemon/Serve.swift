@@ -1,64 +1,77 @@
-import Dispatch
 import Foundation
-import TunedRPC
+import Logging
+import ServiceLifecycle
 import TunedStore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
-/// `tuned serve`: store → recovery → socket → workers → lease-expiry timer; SIGTERM/SIGINT
-/// stops leasing, terminates the workers, removes the socket file and exits 0.
+/// What `tuned serve` is told: paths, workers, leases, socket limits, log level, and two hooks
+/// for the service manager (systemd's `sd_notify`).
+public struct ServeOptions: Sendable {
+    public var socketPath: String
+    public var storePath: String
+    public var workers: Int
+    public var leaseSeconds: Double = 10
+    public var limits = SocketLimits()
+    public var logLevel: Logger.Level = .info
+    /// Called once the socket accepts connections (sd_notify `READY=1` goes here).
+    public var onReady: @Sendable () -> Void = {}
+    /// Called when a graceful shutdown begins, before anything stops (`STOPPING=1`).
+    public var onStopping: @Sendable () -> Void = {}
+
+    public init(socketPath: String, storePath: String, workers: Int) {
+        self.socketPath = socketPath
+        self.storePath = storePath
+        self.workers = workers
+    }
+}
+
+/// `tuned serve`: store → recovery → one `ServiceGroup` of RPC server → worker supervisor →
+/// lease timer. SIGTERM/SIGINT shut it down gracefully, in reverse order: stop leasing and
+/// re-queue the running segments (from their last committed checkpoint), stop the workers,
+/// close the connections and remove the socket; then the store is flushed and `serve` returns.
 public enum DaemonMain {
-    public static func serve(socketPath: String, storePath: String, workers: Int, leaseSeconds: Double = 10,
-        limits: SocketLimits = SocketLimits()
-    ) async throws -> Never {
+    public static func serve(_ options: ServeOptions) async throws {
         signal(SIGPIPE, SIG_IGN)
-        let storeDir = URL(fileURLWithPath: storePath).deletingLastPathComponent().path
+        let logger = Logger(label: "tuned.daemon")
+        let storeDir = URL(fileURLWithPath: options.storePath).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: storeDir, withIntermediateDirectories: true)
-        let store = try Store(path: storePath)
-        let core = DaemonCore(store: store, storePath: storePath, socketPath: socketPath, leaseSeconds: leaseSeconds)
+        let store = try Store(path: options.storePath)
+        let core = DaemonCore(
+            store: store, storePath: options.storePath, socketPath: options.socketPath,
+            leaseSeconds: options.leaseSeconds, logger: logger)
         try await core.recover()
 
-        let server = try SocketServer(path: socketPath, limits: limits)
-        server.start { request in blocking { await core.handle(request) } }
-
-        let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        let supervisor = WorkerSupervisor(executable: exe, socketPath: socketPath, count: workers)
-        await core.setWorkers(configured: workers, alive: { supervisor.alive })
-        supervisor.start()
-
-        let timer = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                await core.expireLeases()
-            }
+        let server = RPCServer(
+            path: options.socketPath, limits: options.limits, handler: core, logger: Logger(label: "tuned.rpc"),
+            onReady: options.onReady)
+        let exe = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0])
+        let supervisor = WorkerSupervisor(
+            executable: exe, socketPath: options.socketPath, count: options.workers, logLevel: options.logLevel,
+            logger: Logger(label: "tuned.supervisor"))
+        await core.setWorkers(configured: options.workers, alive: { supervisor.alive })
+        let leases = LeaseService(core: core, interval: .seconds(1)) {
+            logger.notice("shutting down")
+            options.onStopping()
         }
 
-        let shutdown: @Sendable (Int32) -> Void = { sig in
-            log("signal \(sig): shutting down")
-            blocking { await core.beginShutdown() }
-            timer.cancel()
-            supervisor.stopAll()
-            server.stop()
-            log("stopped")
-            fflush(nil)
-            exit(0)
-        }
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue(label: "tuned.signal"))
-            s.setEventHandler { DispatchQueue.global().async { shutdown(sig) } }
-            s.resume()
-            sources.append(s)
-        }
-        log("serving on \(socketPath) (store \(storePath), \(workers) worker(s), lease \(leaseSeconds) s, "
-            + "at most \(limits.maxConnections) connection(s), idle timeout \(limits.idleTimeout) s)")
-        withExtendedLifetime(sources) {}
-        let keep = sources
-        while true {
-            try? await Task.sleep(for: .seconds(3600))
-            _ = keep.count
-        }
+        logger.info(
+            "starting",
+            metadata: [
+                "socket": "\(options.socketPath)", "store": "\(options.storePath)", "workers": "\(options.workers)",
+                "lease_s": "\(options.leaseSeconds)",
+            ])
+        // Listed in dependency order; shut down in reverse: leases first, the server last.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server), .init(service: supervisor), .init(service: leases)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "tuned.lifecycle")))
+        try await group.run()
+        try await store.flush()
+        logger.notice("stopped")
     }
 }

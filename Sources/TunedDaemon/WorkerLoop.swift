@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TunedRPC
 import TunedWorker
 #if canImport(Glibc)
@@ -23,13 +24,15 @@ public enum WorkerMain {
 
     public static func run(socketPath: String, workerID: String) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        var logger = Logger(label: "tuned.worker")
+        logger[metadataKey: "worker.id"] = "\(workerID)"
         var client: RPCClient?
         for _ in 0..<100 {
             if let c = try? RPCClient(socketPath: socketPath) { client = c; break }
             usleep(100_000)
         }
         guard let client else {
-            log("worker \(workerID): cannot connect to \(socketPath)")
+            logger.error("cannot connect to \(socketPath)")
             return 1
         }
         do {
@@ -37,7 +40,7 @@ public enum WorkerMain {
             let runner = SegmentRunner()
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             while true {
-                let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID))
+                let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID, waitSeconds: 5))
                 guard let lease = r.lease else {
                     Thread.sleep(forTimeInterval: r.retryAfterSeconds ?? 0.5)
                     continue
@@ -74,11 +77,15 @@ public enum WorkerMain {
                 do {
                     _ = try client.call(RPCMethods.WorkerFinish.self, result.finishParams(workerID: workerID, segmentID: lease.segmentID))
                 } catch {
-                    if let e = (error as? RPCClientError)?.remoteError { log("worker \(workerID): finish of segment \(lease.segmentID): \(e.message)") } else { throw error }
+                    if let e = error.remoteError {
+                        logger.warning("finish of segment \(lease.segmentID): \(e.message)")
+                    } else {
+                        throw error
+                    }
                 }
             }
         } catch {
-            log("worker \(workerID): \(error); exiting")
+            logger.notice("\(error); exiting")
             return 1
         }
     }

@@ -31,6 +31,8 @@ public struct BuiltinSegment: Sendable {
     /// Names used in error messages.
     public var workloadContext = "[workload]"
     public var configContext = "config"
+    /// Reuse the workload built for an earlier segment (workers set it; nil: build it anew).
+    public var workloadCache: WorkloadCache?
 
     public struct NoiseScaleSettings: Sendable, Equatable {
         public var every: Int
@@ -103,7 +105,9 @@ public struct BuiltinSegment: Sendable {
         shouldStop: () -> Stop? = { nil }
     ) throws -> Result {
         guard evalEvery >= 1 else { throw WorkerError("eval_every must be ≥ 1, got \(evalEvery)") }
-        let w: any Workload<Scalar> = try WorkloadFactory.make(workload, baseDirectory: baseDirectory, context: workloadContext)
+        let w: any Workload<Scalar> =
+            try workloadCache?.workload(workload, baseDirectory: baseDirectory, context: workloadContext, as: Scalar.self)
+            ?? WorkloadFactory.make(workload, baseDirectory: baseDirectory, context: workloadContext)
         let trial = try TrialConfig(json: config, context: configContext)
         return try run(AnyWorkload(w), trial, finalEvaluation: finalEvaluation, onRecord: onRecord, shouldStop: shouldStop)
     }

@@ -33,6 +33,8 @@ public struct SegmentRunner: Sendable {
     public var stderrTailBytes: Int
     /// A command's ordinary stdout lines and the runner's warnings.
     public var log: @Sendable (String) -> Void
+    /// Built-in workloads are kept here from one segment to the next (see `WorkloadCache`).
+    public var workloadCache = WorkloadCache()
 
     public init(
         wallClockLimit: Double? = nil, killGracePeriod: Double = 5, stderrTailBytes: Int = 4096,
@@ -88,13 +90,14 @@ public struct SegmentRunner: Sendable {
         func absolute(_ path: String) -> URL {
             path.hasPrefix("/") ? URL(fileURLWithPath: path) : workDirectory.appendingPathComponent(path)
         }
-        let segment = BuiltinSegment(
+        var segment = BuiltinSegment(
             workload: table.mapValues(JSONValue.init), baseDirectory: workDirectory.path, config: settings.config,
             seed: settings.seed, startStep: Int(lease.startStep), endStep: Int(lease.endStep), evalEvery: settings.evalEvery,
             noiseScale: settings.noiseScaleEvery > 0
                 ? .init(every: settings.noiseScaleEvery, smallBatch: settings.noiseBatches.small, bigBatch: settings.noiseBatches.big)
                 : nil,
             restoreDirectory: lease.restoreCheckpoint.map(absolute), checkpointDirectory: absolute(lease.checkpointDir))
+        segment.workloadCache = workloadCache
         var metricCount = 0
         let limit = wallClockLimit
         let r: BuiltinSegment.Result

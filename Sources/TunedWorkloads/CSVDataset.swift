@@ -150,12 +150,21 @@ public struct CSVDataset: Sendable, Equatable {
 
     private static func finish(_ cell: [UInt8], _ quoted: Bool) -> String {
         let s = String(decoding: cell, as: UTF8.self)
-        return quoted ? s : s.trimmingCharacters(in: .whitespaces)
+        return quoted ? s : trimmed(s)
+    }
+
+    /// `s.trimmingCharacters(in: .whitespaces)`, skipping Foundation (most of the load time of
+    /// a numeric CSV) when there is nothing to trim: first and last bytes printable ASCII.
+    static func trimmed(_ s: String) -> String {
+        guard let f = s.utf8.first, let l = s.utf8.last, (0x21...0x7E).contains(f), (0x21...0x7E).contains(l) else {
+            return s.isEmpty ? s : s.trimmingCharacters(in: .whitespaces)
+        }
+        return s
     }
 
     static func number(_ cell: String, source: String, line: Int, column: String) throws -> Double {
-        let where_ = "\(source) line \(line), column '\(column)'"
-        let trimmed = cell.trimmingCharacters(in: .whitespaces)
+        var where_: String { "\(source) line \(line), column '\(column)'" }
+        let trimmed = Self.trimmed(cell)
         guard !trimmed.isEmpty else {
             throw WorkloadError("\(where_) is empty; fill in a number (missing values are not supported: impute or drop the row)")
         }

@@ -9,12 +9,15 @@ extension Tuned {
             discussion: """
                 Groups: `mlp` (digits MLP 64→64→10, batch 64, training steps per second per optimizer), \
                 `optimizer` (one update of 1M Float parameters per optimizer, beside the time to stream \
-                the same arrays through memory), `gemm` (sgemm/dgemm GFLOP/s). Run a release build with \
+                the same arrays through memory), `gemm` (sgemm/dgemm GFLOP/s), and — only when asked — `daemon` \
+                (a real `tuned serve` child: daemon.status latency with 1 and 64 clients, worker.report ingest \
+                rate, and the wall time of a random search through the daemon against `tuned train` of the same \
+                configurations). Run a release build with \
                 OPENBLAS_NUM_THREADS=1, as scripts/bench.sh does; figures are best-of-5 wall time.
                 """
         )
 
-        @Option(help: "Groups to run, comma-separated: mlp, optimizer, gemm.")
+        @Option(help: "Groups to run, comma-separated: mlp, optimizer, gemm, daemon.")
         var groups = "mlp,optimizer,gemm"
 
         @Option(help: "Write the results and the machine's context as JSON to this file.")
@@ -28,9 +31,9 @@ extension Tuned {
 
         func run() throws {
             let wanted = Set(groups.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-            let unknown = wanted.subtracting(["mlp", "optimizer", "gemm"])
+            let unknown = wanted.subtracting(["mlp", "optimizer", "gemm", "daemon"])
             guard unknown.isEmpty else {
-                throw ValidationError("unknown group(s) \(unknown.sorted().joined(separator: ", ")); use mlp, optimizer, gemm")
+                throw ValidationError("unknown group(s) \(unknown.sorted().joined(separator: ", ")); use mlp, optimizer, gemm, daemon")
             }
             var rows: [BenchResult] = []
             if wanted.contains("mlp") {
@@ -46,6 +49,17 @@ extension Tuned {
             }
             if wanted.contains("gemm") {
                 let r = GemmBench.run()
+                rows += r
+                print(BenchReport.table(r), terminator: "")
+            }
+            if wanted.contains("daemon") {
+                let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+                let r: [BenchResult]
+                do {
+                    r = try DaemonBench.run(.init(executable: URL(fileURLWithPath: exe), digits: digits)) { print("… \($0)") }
+                } catch {
+                    throw Failure("daemon benchmark: \(error)")
+                }
                 rows += r
                 print(BenchReport.table(r), terminator: "")
             }

@@ -20,6 +20,8 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout: Double = 300
     @Option(help: "The socket file's permission bits, in octal. Peers other than root, the daemon's uid and the socket's group are refused anyway.")
     var socketMode: String = "660"
+    @Option(help: "Least severe log level written to stderr: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
 
     func validate() throws {
         guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
@@ -27,20 +29,26 @@ struct Serve: AsyncParsableCommand {
         guard let m = UInt32(socketMode, radix: 8), m <= 0o777 else {
             throw ValidationError("--socket-mode must be octal permission bits like 660, got `\(socketMode)`")
         }
+        guard DaemonLogging.level(logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(DaemonLogging.levelNames), got `\(logLevel)`")
+        }
     }
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let socketPath = socket ?? env["TUNED_SOCKET"] ?? "/run/tuned/tuned.sock"
         let storePath = store ?? env["TUNED_STORE"] ?? "/var/lib/tuned/tuned.db"
-        var limits = SocketLimits()
-        limits.maxConnections = maxConnections
-        limits.idleTimeout = idleTimeout
-        limits.socketMode = mode_t(UInt32(socketMode, radix: 8) ?? 0o660)
+        let level = DaemonLogging.level(logLevel) ?? .info
+        DaemonLogging.bootstrap(level: level)
+        var options = ServeOptions(
+            socketPath: socketPath, storePath: storePath, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        options.leaseSeconds = leaseSeconds
+        options.limits.maxConnections = maxConnections
+        options.limits.idleTimeout = idleTimeout
+        options.limits.socketMode = mode_t(UInt32(socketMode, radix: 8) ?? 0o660)
+        options.logLevel = level
         do {
-            try await DaemonMain.serve(
-                socketPath: socketPath, storePath: storePath,
-                workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, leaseSeconds: leaseSeconds, limits: limits)
+            try await DaemonMain.serve(options)
         } catch {
             FileHandle.standardError.write(Data("tuned: \(error)\n".utf8))
             throw ExitCode(1)
@@ -56,8 +64,17 @@ struct Worker: ParsableCommand {
     var socket: String?
     @Option(help: "Worker id.")
     var id: String = "w\(getpid())"
+    @Option(help: "Least severe log level written to stderr (as for serve).")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard DaemonLogging.level(logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(DaemonLogging.levelNames), got `\(logLevel)`")
+        }
+    }
 
     func run() throws {
+        DaemonLogging.bootstrap(level: DaemonLogging.level(logLevel) ?? .info)
         let path = socket ?? ProcessInfo.processInfo.environment["TUNED_SOCKET"] ?? "/run/tuned/tuned.sock"
         let status = WorkerMain.run(socketPath: path, workerID: id)
         if status != 0 { throw ExitCode(status) }

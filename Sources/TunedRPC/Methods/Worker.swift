@@ -41,10 +41,19 @@ public struct WorkerHelloResult: Codable, Sendable, Hashable {
 /// `worker.lease`: ask for a segment to run.
 public struct WorkerLeaseParams: Codable, Sendable, Hashable {
     public var workerID: String
+    /// Long poll: when nothing is queued, the daemon holds the reply up to this many seconds
+    /// (at most 30) and answers as soon as a segment is queued. nil or 0: answer at once.
+    public var waitSeconds: Double?
 
-    public init(workerID: String) { self.workerID = workerID }
+    public init(workerID: String, waitSeconds: Double? = nil) {
+        self.workerID = workerID
+        self.waitSeconds = waitSeconds
+    }
 
-    enum CodingKeys: String, CodingKey { case workerID = "worker_id" }
+    enum CodingKeys: String, CodingKey {
+        case workerID = "worker_id"
+        case waitSeconds = "wait_seconds"
+    }
 }
 
 /// A segment granted to a worker: train `trial_id` with `config` from `start_step` to

@@ -1,0 +1,56 @@
+import TunedEngine
+import TunedRPC
+import TunedStore
+
+extension DaemonCore {
+    /// A segment whose lease expired counts as a failed attempt: the strategy decides, as for
+    /// `worker.finish(failed)`, whether it is retried (the store has already re-queued it)
+    /// or its trial fails — so a segment that kills its worker every time fails its trial
+    /// after `max_retries + 1` attempts, and the task can finish.
+    func leaseExpired(_ id: TunedStore.SegmentID, _ seg: LiveSegment) async throws {
+        guard var state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else { return }
+        var strategy = state.strategy
+        let error = "lease expired (worker \(seg.worker) stopped answering)"
+        let actions = strategy.handle(.segmentFailed(trial: member, error: error, attempt: seg.attempts + 1))
+        for case .failTrial(let t, let reason) in actions where t == member {
+            logger.warning("segment \(id) (trial \(seg.trialID)): \(reason); trial failed")
+            try await store.failSegment(id, error: reason, retry: false, trialStatus: .failed)
+        }
+        state.strategy = strategy
+        tasks[seg.taskID] = state
+        try await apply(actions, state: state, taskID: seg.taskID, except: member)
+    }
+
+    /// `worker.lease` with `wait_seconds`: when nothing is queued, wait (checking every 10 ms
+    /// whether anything changed: a submit, a finish, an expiry) until a segment can be leased
+    /// or the time is up. Idle workers then start within milliseconds of a submit instead of
+    /// after their next poll.
+    func leaseWaiting(_ p: WorkerLeaseParams) async throws -> WorkerLeaseResult {
+        let wait = min(max(p.waitSeconds ?? 0, 0), 30)
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while true {
+            let seen = changes
+            let r = try await lease(p)
+            if r.lease != nil || shuttingDown || wait == 0 { return r }
+            while changes == seen, !shuttingDown {
+                if ContinuousClock.now >= deadline || Task.isCancelled { return .idle(retryAfterSeconds: 0) }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
+
+    /// The first step of a graceful shutdown: stop leasing (workers get `idle`) and release the
+    /// leases of running segments, which are re-queued at once from their last committed
+    /// checkpoint (the work since that checkpoint is redone after the restart).
+    public func drain() async {
+        shuttingDown = true
+        do {
+            let released = try await serialized { try await store.recoverAfterRestart() }
+            live.removeAll()
+            changed()
+            logger.notice("released \(released.count) lease(s); their segments are re-queued")
+        } catch {
+            logger.error("releasing the leases at shutdown: \(error)")
+        }
+    }
+}
