@@ -23,9 +23,13 @@ import TunedRPC
         #expect(a.ticks == [1e-4, 1e-3, 1e-2, 1e-1, 1])
         #expect(a.ticks.map { PlotAxis.label($0) } == ["1e-4", "0.001", "0.01", "0.1", "1"])
         let b = PlotAxis.log(0.06, 0.5)
-        #expect(b.ticks == [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1])
-        #expect(abs(b.fraction(0.1) - 0.5) < 1e-12)
+        #expect(b.ticks == [0.05, 0.1, 0.2, 0.5])
+        #expect(b.fraction(0.06) > 0 && b.fraction(0.5) < 1, "padded: no curve on the frame")
+        #expect(abs(b.fraction(b.lower)) < 1e-12 && abs(b.fraction(b.upper) - 1) < 1e-12)
         #expect(b.fraction(0) == -.infinity)
+        // A narrow range still gets ticks; a huge one not too many.
+        #expect(PlotAxis.log(0.3, 0.35).ticks == [0.3, 0.4])
+        #expect(PlotAxis.log(1e-6, 1e6).ticks.count <= 10)
     }
 
     @Test func fittingPicksLogForWideRangesOfPositiveValues() {
@@ -115,7 +119,7 @@ import TunedRPC
         let svg = TaskPlot.svg(curves: LineageSamples.curves, lineage: LineageSamples.lineage)
         for text in [
             "Task 7 digits-pbt: val_loss of every member", "training step", "val_loss (log scale)",
-            "best so far (min)", "trial 4 · lion lr=0.0001", "exploit (copy of a donor)",
+            "best so far (min)", "trial 4 · lion lr=1e-4", "exploit (copy of a donor)",
             "Winning lineage (trial 4): lr over steps, 2 exploits", "lr, winning lineage", "← trial 3", "← trial 1",
             "exploit (← donor trial)", "Ancestry: trial 1 (0–100) → trial 3 (100–300) → trial 4 (300–400)",
         ] {

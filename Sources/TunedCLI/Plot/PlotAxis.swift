@@ -30,23 +30,24 @@ public struct PlotAxis: Sendable, Equatable {
         return PlotAxis(scale: .linear, lower: first * step, upper: last * step, ticks: ticks)
     }
 
-    /// A log₁₀ axis over [lower, upper] (both > 0), widened to whole decades.
+    /// A log₁₀ axis over [lower, upper] (both > 0), padded by a quarter on either side so
+    /// that no curve runs along the frame. Ticks: the decades inside, or if that gives fewer
+    /// than three, 1, 2 and 5 × 10ᵏ, or else every 1…9 × 10ᵏ; on a span of more than eight
+    /// decades, every other (third, …) decade.
     public static func log(_ lower: Double, _ upper: Double) -> PlotAxis {
-        let lo = lower > 0 && lower.isFinite ? lower : 1e-3
-        let hi = upper >= lo && upper.isFinite ? upper : lo * 10
-        let d0 = Foundation.log10(lo).rounded(.down)
-        var d1 = Foundation.log10(hi).rounded(.up)
-        if d1 <= d0 { d1 = d0 + 1 }
-        let decades = Int(d1 - d0)
-        let every = max(1, decades / 8)
+        let lo = (lower > 0 && lower.isFinite ? lower : 1e-3) / 1.25
+        let hi = max(upper.isFinite ? upper : lo * 10, lo) * 1.25
+        let d0 = Int(Foundation.log10(lo).rounded(.down))
+        let d1 = Int(Foundation.log10(hi).rounded(.up))
         var ticks: [Double] = []
-        for d in stride(from: Int(d0), through: Int(d1), by: every) {
-            let base = Foundation.pow(10, Double(d))
-            ticks.append(base)
-            if decades <= 2, d < Int(d1) { ticks += [2 * base, 5 * base] }
+        for multipliers in [[1], [1, 2, 5], Array(1...9)] {
+            let every = multipliers.count == 1 ? max(1, (d1 - d0 + 7) / 8) : 1
+            ticks = stride(from: d0, through: d1, by: every).flatMap { d in
+                multipliers.compactMap { Double("\($0)e\(d)") }
+            }.filter { $0 >= lo && $0 <= hi }
+            if ticks.count >= 3 { break }
         }
-        return PlotAxis(
-            scale: .log, lower: Foundation.pow(10, d0), upper: Foundation.pow(10, d1), ticks: ticks.sorted())
+        return PlotAxis(scale: .log, lower: lo, upper: hi, ticks: ticks)
     }
 
     /// The axis for `values` (non-finite ones ignored): logarithmic when `log` is true, or when
