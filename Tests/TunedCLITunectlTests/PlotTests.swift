@@ -83,8 +83,9 @@ import TunedRPC
         let t = LineageTrace.trace(4, edges: LineageSamples.lineage.edges, configs: configs)
         let byTrial = Dictionary(uniqueKeysWithValues: LineageSamples.curves.trials.map { ($0.trialID, $0) })
         let lr = t.values(of: "lr", curves: byTrial, end: 400)
-        #expect(lr.map(\.x) == [100, 200, 300, 300, 400])
-        #expect(lr.map(\.y) == [0.01, 0.012, 0.013, 0.0001, 0.0001])
+        // Trial 1's report, trial 3's from its exploit at 100 on, trial 4's configured lr from 300.
+        #expect(lr.map(\.x) == [100, 100, 200, 300, 300, 400])
+        #expect(lr.map(\.y) == [0.01, 0.012, 0.012, 0.013, 0.0001, 0.0001])
     }
 
     @Test func bestSoFarIsAStaircaseOfImprovements() {

@@ -60,10 +60,12 @@ public struct LineageTrace: Sendable, Equatable {
         for piece in pieces {
             let upper = piece.to ?? end
             if let s = curves[piece.trialID]?.series(key), !s.steps.isEmpty {
-                for (step, value) in zip(s.steps, s.values)
-                where (piece.from == 0 ? step >= 0 : step > piece.from) && step <= upper {
-                    out.append((Double(step), value))
+                let inside = zip(s.steps, s.values).filter { step, _ in
+                    (piece.from == 0 ? step >= 0 : step > piece.from) && step <= upper
                 }
+                // The change happens at the exploit, not at the recipient's next report.
+                if piece.from > 0, let first = inside.first { out.append((Double(piece.from), first.1)) }
+                out += inside.map { (Double($0.0), $0.1) }
             } else if let v = piece.config[key]?.doubleValue {
                 out.append((Double(piece.from), v))
                 out.append((Double(max(upper, piece.from)), v))

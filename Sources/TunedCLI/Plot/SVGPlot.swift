@@ -147,7 +147,7 @@ public struct SVGPlot: Sendable {
         for (i, e) in shown.enumerated() {
             let ey = y + 10 + Double(i) * rowHeight
             e.draw(&doc, x, ey)
-            doc.text(Self.shorten(e.label, to: 26), x: x + 30, y: ey + 4, size: 11)
+            doc.text(Self.shorten(e.label, to: 30), x: x + 30, y: ey + 4, size: 11)
         }
         if shown.count < entries.count {
             let ey = y + 10 + Double(shown.count) * rowHeight

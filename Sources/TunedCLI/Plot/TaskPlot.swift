@@ -34,10 +34,11 @@ public enum TaskPlot {
         // Chart 1: every member's objective and the best so far.
         let best = BestSoFar.curve(curves.trials, metric: metric, mode: curves.objective.mode)
         let allValues = curves.trials.flatMap { $0.series(metric)?.values ?? [] }
+        let firsts = curves.trials.compactMap { $0.series(metric)?.values.first(where: \.isFinite) }
         var members = SVGPlot(
             title: "Task \(curves.taskID) \(curves.name): \(metric) of every member",
-            xLabel: "training step", yLabel: metric,
-            xAxis: .linear(0, Double(max(end, 1))), yAxis: .fitting(robust(allValues)))
+            xLabel: "training step", yLabel: metric, xAxis: .linear(0, Double(max(end, 1))),
+            yAxis: .fitting(visible(allValues, firsts: firsts, mode: curves.objective.mode)))
         let coloured = curves.trials.count <= colouredMembers
         for (i, t) in curves.trials.enumerated() {
             guard let s = t.series(metric) else { continue }
@@ -78,9 +79,10 @@ public enum TaskPlot {
             .init("\(hyperparameter), winning lineage", points: points, color: "#1f77b4", width: 2.2))
         for e in trace?.exploits ?? [] {
             schedule.verticalLines.append(Double(e.step))
-            // At the explored value; the reported series where the configuration has none.
-            let reported = points.last { $0.x <= Double(e.step) }?.y
-            if let y = e.configAfter[hyperparameter]?.doubleValue ?? reported {
+            // On the line, where the recipient's piece starts: the value it trained with.
+            let x = Double(e.step)
+            let onLine = points.last { $0.x == x }?.y ?? points.first { $0.x > x }?.y
+            if let y = onLine ?? e.configAfter[hyperparameter]?.doubleValue {
                 schedule.markers.append(.init(x: Double(e.step), y: y, caption: "← trial \(e.donorTrialID)"))
             }
         }
@@ -119,13 +121,17 @@ public enum TaskPlot {
         return found
     }
 
-    /// The values an axis should span: all finite ones, except that a diverged member's
-    /// huge values (beyond 100 × the 95th percentile) do not squash everybody else's curves.
-    static func robust(_ values: [Double]) -> [Double] {
-        let finite = values.filter(\.isFinite).sorted()
-        guard finite.count >= 20 else { return finite }
-        let p95 = finite[Int(Double(finite.count - 1) * 0.95)]
-        guard p95 > 0 else { return finite }
-        return finite.filter { $0 <= 100 * p95 }
+    /// The values the objective's axis should span. When minimising, a member that blows up
+    /// must not squash everybody else's curves: values above twice the median first value
+    /// (the untrained loss) run off the top of the chart.
+    static func visible(_ values: [Double], firsts: [Double], mode: Objective.Mode) -> [Double] {
+        let finite = values.filter(\.isFinite)
+        guard mode == .min, !firsts.isEmpty else { return finite }
+        let sorted = firsts.sorted()
+        let median = sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        let cap = 2 * median
+        guard cap > 0 else { return finite }
+        return finite.filter { $0 <= cap }
     }
 }
