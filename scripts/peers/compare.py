@@ -176,6 +176,7 @@ def ray_pbt(tuned, seed, budget, population=8, interval=100):
     import ray
     from ray import tune
     from ray.tune.schedulers import PopulationBasedTraining
+    from ray.tune.search.basic_variant import BasicVariantGenerator
     try:
         from ray.tune import RunConfig
     except ImportError:
@@ -185,16 +186,17 @@ def ray_pbt(tuned, seed, budget, population=8, interval=100):
     try:
         pbt = PopulationBasedTraining(
             time_attr="training_iteration", perturbation_interval=1, quantile_fraction=0.25,
-            resample_probability=0.25, perturbation_factors=(1.2, 0.8), seed=seed,
+            resample_probability=0.25, perturbation_factors=(1.2, 0.8),
             hyperparam_mutations={"lr": tune.loguniform(1e-4, 1.0), "weight_decay": tune.loguniform(1e-6, 0.1),
                                   "beta1": tune.uniform(0.8, 0.99)})
-        random.seed(seed)
+        random.seed(seed)  # PBT's own choices (which donor, perturb or resample) use `random`
         space = {"optimizer": tune.choice(OPTIMIZERS), "lr": tune.loguniform(1e-4, 1.0),
                  "weight_decay": tune.loguniform(1e-6, 0.1), "beta1": tune.uniform(0.8, 0.99),
                  "_tuned": tuned, "_seed": seed, "_steps": budget // population, "_interval": interval}
         tuner = tune.Tuner(
             _ray_trainable, param_space=space,
-            tune_config=tune.TuneConfig(scheduler=pbt, metric="val_loss", mode="min", num_samples=population),
+            tune_config=tune.TuneConfig(scheduler=pbt, metric="val_loss", mode="min", num_samples=population,
+                                        search_alg=BasicVariantGenerator(random_state=seed)),
             run_config=RunConfig(storage_path=storage, verbose=0,
                                  stop={"training_iteration": budget // population // interval}))
         grid = tuner.fit()
