@@ -209,7 +209,10 @@ def ray_pbt(tuned, seed, budget, population=8, interval=100):
                 rows += [(float(t), float(v)) for t, v in zip(df["timestamp"], df["val_loss"])]
         rows.sort()
         events = [((i + 1) * interval, v) for i, (_, v) in enumerate(rows)]
-        return {"finals": finals, "events": events}
+        errors = [str(r.error).splitlines()[-1] for r in grid if r.error]
+        if errors:
+            print(f"ray-pbt: {len(errors)} member(s) failed, e.g. {errors[0]}", file=sys.stderr)
+        return {"finals": finals, "events": events, "failed_members": len(errors)}
     finally:
         ray.shutdown()
         shutil.rmtree(storage, ignore_errors=True)
@@ -292,10 +295,13 @@ def main():
     ap.add_argument("--tuned", required=True, help="the tuned binary (a release build)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--budget", type=int, default=32000)
+    ap.add_argument("--trial-steps", type=int, default=4000,
+                    help="steps of one trial (random, Optuna); PBT members get budget / 8")
     ap.add_argument("--methods", default="random,optuna-tpe-mp,ray-pbt,tuned-pbt-hd")
     ap.add_argument("--socket", help="a running tuned daemon's socket, for tuned-pbt-hd")
     ap.add_argument("--json", help="also write every run's numbers to this file")
     args = ap.parse_args()
+    globals()["STEPS_PER_TRIAL"] = args.trial_steps
     methods = args.methods.split(",")
     runners = {"random": random_search, "optuna-tpe-mp": optuna_tpe_median, "ray-pbt": ray_pbt}
     results = {m: [] for m in methods}
