@@ -148,7 +148,7 @@ def _ray_trainable(config):
         from ray.train import Checkpoint, get_checkpoint, report
     hp = {k: v for k, v in config.items() if not k.startswith("_")}
     # PBT's x0.8/x1.2 perturbations walk past the search space (beta1 > 1 is invalid):
-    # train with the value clipped to the space's bounds, as tuned's own PBT does.
+    # train with the value clipped to the bounds of the search space.
     for key, (low, high) in {"lr": (1e-4, 1.0), "weight_decay": (1e-6, 0.1), "beta1": (0.8, 0.99)}.items():
         hp[key] = min(max(hp[key], low), high)
     if hp["optimizer"] not in ("adam", "adamw", "lion"):
