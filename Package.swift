@@ -68,7 +68,7 @@ let package = Package(
         ),
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
         .testTarget(name: "TunedCLITunectlTests", dependencies: ["TunedCLI", "TunedRPC", "tunectl"]),
-        .testTarget(name: "TunedDaemonTests", dependencies: ["tuned", "TunedRPC", "TunedDaemon"]),
+        .testTarget(name: "TunedDaemonTests", dependencies: ["tuned", "tunectl", "TunedRPC", "TunedDaemon", "TunedStore"]),
         .testTarget(name: "TunedStoreTests", dependencies: ["TunedStore"]),
         .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
         .testTarget(

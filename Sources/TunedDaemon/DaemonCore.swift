@@ -144,6 +144,8 @@ public actor DaemonCore {
             return try out(await list(p))
         case RPCMethodName.taskGet: return try out(await detail(try r.decodeParams(TaskIDParams.self).taskID))
         case RPCMethodName.taskResults: return try out(await results(try r.decodeParams(TaskIDParams.self).taskID))
+        case RPCMethodName.taskLineage: return try out(await lineage(try r.decodeParams(TaskIDParams.self).taskID))
+        case RPCMethodName.taskCurves: return try out(await curves(try r.decodeParams(TaskCurvesParams.self)))
         case RPCMethodName.trialList:
             let p = try r.decodeParams(TrialListParams.self)
             var rows = try await results(p.taskID).trials

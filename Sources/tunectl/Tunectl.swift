@@ -24,6 +24,8 @@ struct Tunectl: ParsableCommand {
               tunectl status 7
               tunectl results 7                            # best config, trials
               tunectl export 7 --format csv > trials.csv
+              tunectl lineage 7                            # who copied whom (PBT)
+              tunectl plot 7 --out task7.svg               # curves and the winning lineage
               tunectl --json results 7 | jq .best_config
               TUNED_SOCKET=./run/tuned.sock tunectl daemon status
 
@@ -32,7 +34,7 @@ struct Tunectl: ParsableCommand {
             """,
         subcommands: [
             Submit.self, List.self, Status.self, Watch.self, Cancel.self, Results.self, Trials.self, Export.self,
-            Daemon.self,
+            Lineage.self, Plot.self, Daemon.self,
         ]
     )
 

@@ -27,6 +27,7 @@ let paramDecoders: [String: @Sendable (RPCRequest) throws(RPCError) -> Void] = [
     RPCMethodName.taskWatch: { r throws(RPCError) in _ = try r.decodeParams(TaskWatchParams.self) },
     RPCMethodName.taskResults: { r throws(RPCError) in _ = try r.decodeParams(TaskIDParams.self) },
     RPCMethodName.taskLineage: { r throws(RPCError) in _ = try r.decodeParams(TaskIDParams.self) },
+    RPCMethodName.taskCurves: { r throws(RPCError) in _ = try r.decodeParams(TaskCurvesParams.self) },
     RPCMethodName.trialList: { r throws(RPCError) in _ = try r.decodeParams(TrialListParams.self) },
     RPCMethodName.recommend: { r throws(RPCError) in _ = try r.decodeParams(RecommendParams.self) },
     RPCMethodName.policyFit: { r throws(RPCError) in _ = try r.decodeParams(PolicyFitParams.self) },

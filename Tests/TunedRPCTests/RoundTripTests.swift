@@ -194,7 +194,7 @@ let roundTripSamples: [RoundTripSample] = [
         #expect(RPCMethods.TaskSubmit.name == "task.submit")
         #expect(RPCMethods.DaemonStatusMethod.name == "daemon.status")
         #expect(RPCMethods.WorkerFinish.name == "worker.finish")
-        #expect(Set(RPCMethodName.allMethods).count == 16)
+        #expect(Set(RPCMethodName.allMethods).count == 17)
     }
 
     @Test func encodingIsStableWithSortedKeys() throws {

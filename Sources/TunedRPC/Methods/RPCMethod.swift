@@ -33,7 +33,7 @@ public enum RPCMethodName {
 
     /// Every request method, for a dispatcher's completeness check.
     public static let allMethods: [String] = [
-        taskSubmit, taskList, taskGet, taskCancel, taskWatch, taskResults, taskLineage, trialList,
+        taskSubmit, taskList, taskGet, taskCancel, taskWatch, taskResults, taskLineage, taskCurves, trialList,
         recommend, policyFit, daemonStatus, workerHello, workerLease, workerHeartbeat, workerReport,
         workerFinish,
     ]

@@ -103,10 +103,16 @@ public struct LineageEdge: Codable, Sendable, Hashable {
     public var changed: [String]
     /// True when the optimizer changed and its state was re-initialised.
     public var optimizerReset: Bool
+    /// The PBT generation the recipient entered with this exploit (absent from older daemons).
+    public var generation: Int64?
+    /// What explore did, per key, as the strategy recorded it, e.g.
+    /// `{"lr": {"from": 0.1, "to": 0.12, "how": "perturb x1.2"}}`.
+    public var changes: RPCValue?
 
     public init(
         step: Int64, at: Double, trialID: TrialID, donorTrialID: TrialID, donorStep: Int64,
-        configBefore: RPCValue, configAfter: RPCValue, changed: [String], optimizerReset: Bool
+        configBefore: RPCValue, configAfter: RPCValue, changed: [String], optimizerReset: Bool,
+        generation: Int64? = nil, changes: RPCValue? = nil
     ) {
         self.step = step
         self.at = at
@@ -117,10 +123,12 @@ public struct LineageEdge: Codable, Sendable, Hashable {
         self.configAfter = configAfter
         self.changed = changed
         self.optimizerReset = optimizerReset
+        self.generation = generation
+        self.changes = changes
     }
 
     enum CodingKeys: String, CodingKey {
-        case step, at, changed
+        case step, at, changed, generation, changes
         case trialID = "trial_id"
         case donorTrialID = "donor_trial_id"
         case donorStep = "donor_step"
