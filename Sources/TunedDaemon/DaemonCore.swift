@@ -220,7 +220,7 @@ public actor DaemonCore {
         return TaskSubmitResult(taskID: id.rawValue)
     }
 
-    /// The task's strategy, rebuilt by replaying the committed segments when it is not in memory.
+    /// The task's strategy, rebuilt by replaying its recorded events when it is not in memory.
     func taskState(_ taskID: Int64) async throws -> TaskState? {
         if let s = tasks[taskID] { return s }
         guard let task = try await store.task(TunedStore.TaskID(taskID)), !task.status.isTerminal else { return nil }
@@ -229,22 +229,8 @@ public actor DaemonCore {
             task.specText, file: meta["filename"]?.stringValue ?? "task", baseDirectory: meta["base_dir"]?.stringValue ?? ".",
             format: task.specFormat == .toml ? .toml : .json, checkFiles: false)
         var strategy = try Strategy.make(for: spec)
-        _ = strategy.start()
         let records = try await store.trials(task: task.id).sorted { $0.member < $1.member }
-        for t in records {
-            let rows = try await store.metrics(trial: t.id)
-            for r in spec.budget.segments where r.upperBound <= t.stepsDone {
-                var last: [String: (Int, Double)] = [:]
-                for m in rows where m.step <= r.upperBound {
-                    if let l = last[m.name], l.0 > m.step { continue }
-                    last[m.name] = (m.step, m.value)
-                }
-                _ = strategy.handle(.segmentFinished(trial: t.member, step: r.upperBound, metrics: last.mapValues(\.1)))
-            }
-            if t.status == .failed || t.status == .diverged {
-                _ = strategy.handle(.trialDiverged(trial: t.member, step: t.stepsDone))
-            }
-        }
+        try await StrategyDriver.rebuild(&strategy, spec: spec, store: store, task: task.id, trials: records)
         let state = TaskState(
             strategy: strategy, trialByMember: Dictionary(uniqueKeysWithValues: records.map { ($0.member, $0.id) }),
             memberByTrial: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.member) }))
@@ -376,7 +362,8 @@ public actor DaemonCore {
             return WorkerFinishResult(committed: true)
         }
         var strategy = state.strategy
-        let actions: [StrategyAction]
+        let event: StrategyEvent
+        let failure: (error: String, status: TunedStore.TrialStatus)?
         switch p.status {
         case .ok:
             var last: [String: (Int64, Double)] = [:]
@@ -384,58 +371,41 @@ public actor DaemonCore {
                 if let l = last[m.name], l.0 > m.step { continue }
                 last[m.name] = (m.step, m.value)
             }
-            actions = strategy.handle(.segmentFinished(trial: member, step: seg.end, metrics: last.mapValues(\.1)))
-            var update = TrialProgress(status: .pending)
-            for a in actions {
-                switch a {
-                case .scheduleSegment(let s) where s.trial == member: update.nextSegmentEnd = s.end
-                case .completeTrial(let t, _) where t == member: update.status = .succeeded
-                case .failTrial(let t, let reason) where t == member:
-                    update.status = .failed
-                    update.error = reason
-                default: break
-                }
-            }
-            let out = try await store.commitSegment(
-                sid, worker: p.workerID, metrics: metrics(seg), checkpoint: p.checkpoint.map(checkpoint), trialUpdate: update)
-            live[p.segmentID] = nil
-            if out.alreadyCommitted { return WorkerFinishResult(committed: false) }
+            event = .segmentFinished(trial: member, step: seg.end, metrics: last.mapValues(\.1))
+            failure = nil
         case .failed, .diverged:
-            let event: StrategyEvent =
-                p.status == .diverged
+            event = p.status == .diverged
                 ? .trialDiverged(trial: member, step: seg.end)
                 : .segmentFailed(trial: member, error: p.error ?? "failed", attempt: seg.attempts + 1)
-            actions = strategy.handle(event)
-            var retry = true
-            for case .failTrial(let t, _) in actions where t == member { retry = false }
-            log("segment \(p.segmentID) (trial \(seg.trialID)) \(p.status.rawValue): \(p.error ?? "")\(retry ? "; retried" : "")")
-            try await store.failSegment(
-                sid, worker: p.workerID, error: p.error ?? p.status.rawValue, retry: retry,
-                trialStatus: p.status == .diverged ? .diverged : .failed)
-            live[p.segmentID] = nil
+            failure = (p.error ?? p.status.rawValue, p.status == .diverged ? TunedStore.TrialStatus.diverged : .failed)
+        }
+        let actions = strategy.handle(event)
+        let (effects, retry) = StrategyDriver.effects(actions, trialByMember: state.trialByMember, strategy: strategy)
+        let end: SegmentEnd = failure.map { .failed(error: $0.error, retry: retry, trialStatus: $0.status) }
+            ?? .committed(metrics: metrics(seg), checkpoint: p.checkpoint.map(checkpoint))
+        if let failure { log("segment \(p.segmentID) (trial \(seg.trialID)) \(p.status.rawValue): \(failure.error)\(retry ? "; retried" : "")") }
+        let committed: Bool
+        do {
+            committed = try await store.commitStrategyStep(StrategyStep(
+                task: TunedStore.TaskID(seg.taskID), segment: sid, worker: p.workerID, end: end, eventTrial: seg.trialID,
+                eventJSON: event.recordJSON, effects: effects))
+        } catch {
+            // The strategy moved on in memory but the store did not: rebuild it from the store next time.
+            tasks[seg.taskID] = nil
+            throw error
+        }
+        live[p.segmentID] = nil
+        guard committed else {
+            tasks[seg.taskID] = nil
+            return WorkerFinishResult(committed: false)
         }
         state.strategy = strategy
         tasks[seg.taskID] = state
-        try await apply(actions, state: state, taskID: seg.taskID, except: member)
-        return WorkerFinishResult(committed: true)
-    }
-
-    /// Persists the actions that `finish` has not already folded into its own transaction.
-    func apply(_ actions: [StrategyAction], state: TaskState, taskID: Int64, except member: Int) async throws {
-        for a in actions {
-            switch a {
-            case .scheduleSegment(let s) where s.trial != member:
-                guard let trial = state.trialByMember[s.trial] else { continue }
-                let ckpt = try await store.trial(trial)?.checkpointID
-                try await store.addSegments([NewSegment(trial: trial, startStep: s.start, endStep: s.end, fromCheckpoint: ckpt)])
-            case .completeTask(let best):
-                try await store.setTaskStatus(
-                    TunedStore.TaskID(taskID), best == nil ? .failed : .succeeded, error: best == nil ? "no trial completed" : nil)
-                tasks[taskID] = nil
-                log("task \(taskID) finished: \(best.map { "best trial \($0.trial), \($0.objective)" } ?? "no trial completed")")
-            default: break
-            }
+        for case .completeTask(let best) in actions {
+            tasks[seg.taskID] = nil
+            log("task \(seg.taskID) finished: \(best.map { "best trial \($0.trial), \($0.objective)" } ?? "no trial completed")")
         }
+        return WorkerFinishResult(committed: true)
     }
 
     func metrics(_ seg: LiveSegment) -> [Metric] {

@@ -88,13 +88,14 @@ public struct SegmentRunner: Sendable {
         func absolute(_ path: String) -> URL {
             path.hasPrefix("/") ? URL(fileURLWithPath: path) : workDirectory.appendingPathComponent(path)
         }
-        let segment = BuiltinSegment(
+        var segment = BuiltinSegment(
             workload: table.mapValues(JSONValue.init), baseDirectory: workDirectory.path, config: settings.config,
             seed: settings.seed, startStep: Int(lease.startStep), endStep: Int(lease.endStep), evalEvery: settings.evalEvery,
             noiseScale: settings.noiseScaleEvery > 0
                 ? .init(every: settings.noiseScaleEvery, smallBatch: settings.noiseBatches.small, bigBatch: settings.noiseBatches.big)
                 : nil,
             restoreDirectory: lease.restoreCheckpoint.map(absolute), checkpointDirectory: absolute(lease.checkpointDir))
+        segment.restoreMode = settings.restoreMode
         var metricCount = 0
         let limit = wallClockLimit
         let r: BuiltinSegment.Result

@@ -18,7 +18,28 @@ extension Trainer {
 
     /// Restores a checkpoint written by a trainer of the same workload (kind, configuration
     /// and seed), optimizer and parameter shapes; the error names what differs.
-    public mutating func restore(_ c: Checkpoint<Scalar>) throws {
+    ///
+    /// `.exploit` (a PBT member continuing from another member's checkpoint with a new
+    /// configuration): the weights, step and trainer state are restored; the optimizer state
+    /// too unless `resetOptimizerState` (explore changed the optimizer) or it does not fit the
+    /// new configuration (e.g. `amsgrad` switched on), in which case it starts fresh; and the
+    /// learning rate is the new configuration's (a restored state would bring the donor's).
+    public mutating func restore(_ c: Checkpoint<Scalar>, mode: RestoreMode = .resume) throws {
+        if case .exploit(let reset) = mode {
+            var fresh = self
+            let lr = optimizer.learningRate
+            if !reset, c.optimizerName == optimizer.name {
+                var restored = optimizer
+                if (try? restored.restoreState(c.optimizerState)) != nil { fresh.optimizer = restored }
+            }
+            var weightsOnly = c
+            weightsOnly.optimizerName = fresh.optimizer.name
+            weightsOnly.optimizerState = fresh.optimizer.saveState()
+            try fresh.restore(weightsOnly, mode: .resume)
+            fresh.optimizer.learningRate = lr
+            self = fresh
+            return
+        }
         let mine = workload.identity(seed: seed)
         guard c.identity == mine else {
             throw WorkloadError("checkpoint belongs to workload \(c.identity), this run is \(mine); resume with the task, configuration and seed that wrote it")
@@ -55,4 +76,10 @@ extension Trainer {
         parameters = c.parameters
         step = c.step
     }
+}
+
+/// How a checkpoint is restored: a plain resume, or a PBT exploit (see `Trainer.restore`).
+public enum RestoreMode: Sendable, Equatable {
+    case resume
+    case exploit(resetOptimizerState: Bool)
 }
