@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+import TunedRPC
+import TunedStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// PBT and ASHA through the real daemon: real workers training the digits MLP, the real store.
+extension DaemonEndToEndTests {
+    func pbtText(sync: Bool, population: Int = 4, interval: Int = 50, steps: Int = 150) -> String {
+        """
+        name = "e2e-pbt"
+
+        [workload]
+        kind = "mlp"
+        dataset = "datasets/digits.csv"
+        target = "target"
+        hidden = [16]
+
+        [search]
+        optimizer = ["sgd", "adamw"]
+        lr = { log_uniform = [1e-3, 3e-1] }
+        batch_size = { choice = [16, 32, 64] }
+
+        [strategy]
+        kind = "pbt"
+        population = \(population)
+        interval = \(interval)
+        quantile = 0.25
+        synchronous = \(sync)
+        hypergradient = { beta = 1e-4 }
+
+        [budget]
+        steps = \(steps)
+        seed = 3
+        """
+    }
+
+    /// Everything a sync PBT run must reproduce bit for bit: per member its status, config,
+    /// steps, generation and every metric row (values as IEEE bit patterns); the lineage edges
+    /// by member; the task's best config and value.
+    struct PBTSnapshot: Equatable, CustomStringConvertible {
+        var members: [String] = []
+        var metrics: [String] = []
+        var lineage: [String] = []
+        var best: String = ""
+        var description: String { (members + lineage + [best]).joined(separator: "\n") }
+    }
+
+    func snapshot(store path: String, task id: Int64, results: TunedRPC.TaskResults) async throws -> PBTSnapshot {
+        let store = try Store(path: path)
+        var s = PBTSnapshot()
+        let trials = try await store.trials(task: TunedStore.TaskID(id))
+        let memberOf = Dictionary(uniqueKeysWithValues: trials.map { ($0.id, $0.member) })
+        for t in trials.sorted(by: { $0.member < $1.member }) {
+            s.members.append("member \(t.member) \(t.status.rawValue) gen \(t.generation) steps \(t.stepsDone) \(t.configJSON)")
+            for m in try await store.metrics(trial: t.id) {
+                s.metrics.append("\(t.member) \(m.name)@\(m.step) \(String(m.value.bitPattern, radix: 16))")
+            }
+        }
+        for e in try await store.lineage(task: TunedStore.TaskID(id)) {
+            s.lineage.append(
+                "step \(e.step) gen \(e.generation) \(memberOf[e.donorTrialID]!)→\(memberOf[e.recipientTrialID]!) "
+                    + "\(e.oldConfigJSON) → \(e.newConfigJSON) \(e.changesJSON) ckpt \(e.donorCheckpointID != nil)")
+        }
+        s.best = "\(results.bestConfig?.jsonText ?? "-") \(results.best.map { String($0.value.bitPattern, radix: 16) } ?? "-")"
+        return s
+    }
+
+    func runPBT(workers: Int, killAfterSteps: Int64? = nil) async throws -> (PBTSnapshot, TunedRPC.TaskResults) {
+        let d = try startDaemon(workers: workers)
+        defer { try? FileManager.default.removeItem(at: d.dir) }
+        var c = try RPCClient(socketPath: d.socket)
+        let id = try submit(c, pbtText(sync: true))
+        var daemon = d
+        if let killAfterSteps {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if try c.call(RPCMethods.TaskGet.self, TaskIDParams(taskID: id)).stepsDone >= killAfterSteps { break }
+                usleep(10_000)
+            }
+            let workers = childPIDs(of: d.process.processIdentifier)
+            kill(d.process.processIdentifier, SIGKILL)
+            d.process.waitUntilExit()
+            for w in workers { kill(w, SIGKILL) }
+            daemon = try startDaemon(workers: 1, in: d.dir)
+            c = try RPCClient(socketPath: daemon.socket)
+        }
+        let detail = try waitFinished(c, id)
+        #expect(detail.status == .completed, "\(detail)")
+        let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
+        #expect(stop(daemon) == 0)
+        return (try await snapshot(store: daemon.store, task: id, results: results), results)
+    }
+
+    /// Sync PBT is a function of the task file and seed: the same with 1 or 2 workers, and
+    /// after the daemon is killed (-9) mid-task and restarted on the same store.
+    @Test func syncPBTIsBitIdenticalAcrossWorkerCountsAndDaemonRestarts() async throws {
+        let t0 = Date()
+        let (one, results) = try await runPBT(workers: 1)
+        #expect(results.trials.count == 4 && results.trials.allSatisfy { $0.status == .completed && $0.stepsDone == 150 }, "\(results)")
+        #expect(one.lineage.count == 2, "one exploit per barrier at steps 50 and 100: \(one.lineage)")  // ⌈0.25·4⌉ = 1
+        #expect(one.metrics.contains { $0.contains(" lr@") }, "the lr trajectory is stored")
+        let (two, _) = try await runPBT(workers: 2)
+        #expect(one == two, "workers 1 vs 2:\n\(one)\n---\n\(two)")
+        #expect(one.metrics == two.metrics)
+        let (restarted, _) = try await runPBT(workers: 2, killAfterSteps: 250)
+        #expect(one == restarted, "uninterrupted vs kill -9 + restart:\n\(one)\n---\n\(restarted)")
+        #expect(one.metrics == restarted.metrics)
+        print("e2e sync PBT ×3 runs: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
+    }
+
+    @Test func asyncPBTRunsToCompletion() async throws {
+        let d = try startDaemon(workers: 2)
+        defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
+        let c = try RPCClient(socketPath: d.socket)
+        let id = try submit(c, pbtText(sync: false, population: 4, interval: 50, steps: 300))
+        let detail = try waitFinished(c, id)
+        #expect(detail.status == .completed, "\(detail)")
+        let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
+        #expect(results.trials.allSatisfy { $0.status == .completed && $0.stepsDone == 300 }, "\(results)")
+        #expect(results.best != nil)
+    }
+
+    @Test func ashaPrunesAndCompletes() async throws {
+        let d = try startDaemon(workers: 1)
+        defer { try? FileManager.default.removeItem(at: d.dir) }
+        let c = try RPCClient(socketPath: d.socket)
+        let id = try submit(c, """
+            name = "e2e-asha"
+            [workload]
+            kind = "mlp"
+            dataset = "datasets/digits.csv"
+            target = "target"
+            hidden = [16]
+            [search]
+            optimizer = ["sgd", "adamw"]
+            lr = { log_uniform = [1e-4, 3e-1] }
+            [strategy]
+            kind = "asha"
+            trials = 6
+            reduction_factor = 3
+            grace_period = 30
+            [budget]
+            steps = 270
+            seed = 5
+            """)
+        let detail = try waitFinished(c, id)
+        #expect(detail.status == .completed, "\(detail)")
+        let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
+        #expect(stop(d) == 0)
+        let store = try Store(path: d.store)
+        let trials = try await store.trials(task: TunedStore.TaskID(id))
+        let pruned = trials.filter { $0.status == .pruned }
+        let completed = trials.filter { $0.status == .succeeded }
+        #expect(!pruned.isEmpty && !completed.isEmpty && pruned.count + completed.count == 6, "\(trials.map { ($0.member, $0.status, $0.stepsDone) })")
+        // Rungs at 30 and 90: a pruned trial stopped at a rung, a completed one reached the budget.
+        #expect(pruned.allSatisfy { [30, 90].contains($0.stepsDone) })
+        #expect(completed.allSatisfy { $0.stepsDone == 270 })
+        #expect(results.best != nil)
+    }
+}
