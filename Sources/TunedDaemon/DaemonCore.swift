@@ -296,12 +296,23 @@ public actor DaemonCore {
                 trialID: $0.trial.rawValue, member: $0.member, status: wire($0.status), config: parse($0.configJSON),
                 stepsDone: Int64($0.stepsDone), finalMetrics: $0.finalMetrics, bestMetric: $0.bestValue)
         }
-        let best = r.best
+        // The task's best is what the strategies rank on: the objective's value at a trial's
+        // final step, among completed trials (ties: the lower member). Until a trial has
+        // completed, the best value seen on any curve so far (`best_metric`) stands in.
+        let metric = r.task.objectiveMetric
+        var best: TrialResult?, bestValue: Double?, bestStep = 0
+        for t in r.trials where t.status == .succeeded {
+            guard let v = t.finalMetrics[metric], !v.isNaN else { continue }
+            if bestValue == nil || r.task.objectiveMode.isBetter(v, than: bestValue!) || (v == bestValue! && t.member < best!.member) {
+                (best, bestValue, bestStep) = (t, v, t.stepsDone)
+            }
+        }
+        if best == nil, let b = r.best { (best, bestValue, bestStep) = (b, b.bestValue, b.bestStep ?? b.stepsDone) }
         return TunedRPC.TaskResults(
             taskID: id, status: wire(r.task.status),
             objective: .init(metric: r.task.objectiveMetric, mode: r.task.objectiveMode == .min ? .min : .max),
             bestConfig: best.map { parse($0.configJSON) },
-            best: best.flatMap { b in b.bestValue.map { BestMetric(value: $0, trialID: b.trial.rawValue, step: Int64(b.bestStep ?? b.stepsDone)) } },
+            best: best.flatMap { b in bestValue.map { BestMetric(value: $0, trialID: b.trial.rawValue, step: Int64(bestStep)) } },
             finalMetrics: best?.finalMetrics ?? [:], trials: rows)
     }
 

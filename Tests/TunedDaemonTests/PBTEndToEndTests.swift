@@ -102,6 +102,11 @@ extension DaemonEndToEndTests {
         #expect(results.trials.count == 4 && results.trials.allSatisfy { $0.status == .completed && $0.stepsDone == 150 }, "\(results)")
         #expect(one.lineage.count == 2, "one exploit per barrier at steps 50 and 100: \(one.lineage)")  // ⌈0.25·4⌉ = 1
         #expect(one.metrics.contains { $0.contains(" lr@") }, "the lr trajectory is stored")
+        // results report the final objective: the best trial's value at its last step.
+        let best = try #require(results.best)
+        let row = try #require(results.trials.first { $0.trialID == best.trialID })
+        #expect(best.step == 150 && row.finalMetrics["val_loss"] == best.value)
+        #expect(results.trials.allSatisfy { ($0.finalMetrics["val_loss"] ?? .infinity) >= best.value })
         let (two, _) = try await runPBT(workers: 2)
         #expect(one == two, "workers 1 vs 2:\n\(one)\n---\n\(two)")
         #expect(one.metrics == two.metrics)
@@ -159,5 +164,42 @@ extension DaemonEndToEndTests {
         #expect(pruned.allSatisfy { [30, 90].contains($0.stepsDone) })
         #expect(completed.allSatisfy { $0.stepsDone == 270 })
         #expect(results.best != nil)
+    }
+
+    /// Hypergradient descent inside a random-search trial: the lr the worker reports at each
+    /// record step moves away from the configured one (and differs between steps).
+    @Test func hypergradientDescentAdaptsTheLearningRateOfARandomTrial() async throws {
+        let d = try startDaemon(workers: 1)
+        defer { try? FileManager.default.removeItem(at: d.dir) }
+        let c = try RPCClient(socketPath: d.socket)
+        let id = try submit(c, """
+            name = "e2e-hd"
+            [workload]
+            kind = "mlp"
+            dataset = "datasets/digits.csv"
+            target = "target"
+            hidden = [16]
+            [search]
+            optimizer = "sgd"
+            lr = 0.05
+            batch_size = 32
+            [strategy]
+            kind = "random"
+            trials = 1
+            hypergradient = { beta = 1e-3 }
+            [budget]
+            steps = 300
+            segment_steps = 150
+            """)
+        let detail = try waitFinished(c, id)
+        #expect(detail.status == .completed, "\(detail)")
+        let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
+        #expect(results.bestConfig?["hypergradient_beta"]?.doubleValue == 1e-3)
+        #expect(stop(d) == 0)
+        let store = try Store(path: d.store)
+        let trial = try #require(try await store.trials(task: TunedStore.TaskID(id)).first)
+        let lr = try await store.metrics(trial: trial.id, name: "lr")
+        #expect(lr.map(\.step) == [100, 150, 200, 300], "\(lr)")
+        #expect(lr.allSatisfy { $0.value != 0.05 } && Set(lr.map(\.value)).count == lr.count, "\(lr)")
     }
 }
