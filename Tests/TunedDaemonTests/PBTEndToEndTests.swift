@@ -29,6 +29,7 @@ extension DaemonEndToEndTests {
         interval = \(interval)
         quantile = 0.25
         synchronous = \(sync)
+        explore_optimizer = true
         hypergradient = { beta = 1e-4 }
 
         [budget]
@@ -101,6 +102,9 @@ extension DaemonEndToEndTests {
         let (one, results) = try await runPBT(workers: 1)
         #expect(results.trials.count == 4 && results.trials.allSatisfy { $0.status == .completed && $0.stepsDone == 150 }, "\(results)")
         #expect(one.lineage.count == 2, "one exploit per barrier at steps 50 and 100: \(one.lineage)")  // ⌈0.25·4⌉ = 1
+        // explore_optimizer: an exploit that switched sgd ↔ adamw re-initialised the optimizer state.
+        #expect(one.lineage.contains { $0.contains("optimizer_state") }, "\(one.lineage)")
+        #expect(one.lineage.contains { $0.contains("hypergradient_beta\":{\"from") }, "β_h is explored: \(one.lineage)")
         #expect(one.metrics.contains { $0.contains(" lr@") }, "the lr trajectory is stored")
         // results report the final objective: the best trial's value at its last step.
         let best = try #require(results.best)
@@ -113,6 +117,7 @@ extension DaemonEndToEndTests {
         let (restarted, _) = try await runPBT(workers: 2, killAfterSteps: 250)
         #expect(one == restarted, "uninterrupted vs kill -9 + restart:\n\(one)\n---\n\(restarted)")
         #expect(one.metrics == restarted.metrics)
+        print("e2e sync PBT lineage:\n" + one.lineage.joined(separator: "\n"))
         print("e2e sync PBT ×3 runs: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
     }
 
