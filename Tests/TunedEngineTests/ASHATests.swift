@@ -82,4 +82,11 @@ private func seg(_ t: Int, _ s: Int, _ e: Int) -> Segment {
         #expect(a.cutoff([0.1, 0.2, 0.9]) == 0.2)
         #expect(a.cutoff([]) == nil)
     }
+
+    @Test func theExampleASHATaskHasItsDocumentedRungs() throws {
+        let spec = try TaskFile.load(path: Fixtures.repository.appendingPathComponent("examples/digits-asha.toml").path)
+        guard case .asha(var a) = try Strategy.make(for: spec) else { Issue.record("not asha"); return }
+        #expect(a.rungs == [50, 150, 450, 1350] && a.trials.count == 27)
+        #expect(a.start().count == 27)
+    }
 }
