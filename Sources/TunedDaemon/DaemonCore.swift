@@ -266,6 +266,15 @@ public actor DaemonCore {
                 best = BestMetric(value: v, trialID: tr.id.rawValue, step: Int64(tr.bestStep ?? tr.stepsDone))
             }
         }
+        let candidates = trials.enumerated().map { i, tr in
+            FinalBest.Candidate(
+                index: i, member: tr.member, completed: tr.status == .succeeded,
+                final: tr.finalMetricsJSON.flatMap { try? JSONValue.parse(Data($0.utf8)) }?[t.objectiveMetric]?.doubleValue,
+                steps: tr.stepsDone)
+        }
+        if let f = FinalBest.pick(candidates, mode: t.objectiveMode) {
+            best = BestMetric(value: f.value, trialID: trials[f.index].id.rawValue, step: Int64(f.step))
+        }
         return (trials.reduce(0) { $0 + Int64($1.stepsDone) }, steps * Int64(trials.count), best)
     }
 
@@ -296,16 +305,15 @@ public actor DaemonCore {
                 trialID: $0.trial.rawValue, member: $0.member, status: wire($0.status), config: parse($0.configJSON),
                 stepsDone: Int64($0.stepsDone), finalMetrics: $0.finalMetrics, bestMetric: $0.bestValue)
         }
-        // The task's best is what the strategies rank on: the objective's value at a trial's
-        // final step, among completed trials (ties: the lower member). Until a trial has
-        // completed, the best value seen on any curve so far (`best_metric`) stands in.
-        let metric = r.task.objectiveMetric
+        // The task's best is what the strategies rank on (`FinalBest`).
         var best: TrialResult?, bestValue: Double?, bestStep = 0
-        for t in r.trials where t.status == .succeeded {
-            guard let v = t.finalMetrics[metric], !v.isNaN else { continue }
-            if bestValue == nil || r.task.objectiveMode.isBetter(v, than: bestValue!) || (v == bestValue! && t.member < best!.member) {
-                (best, bestValue, bestStep) = (t, v, t.stepsDone)
-            }
+        let candidates = r.trials.enumerated().map { i, t in
+            FinalBest.Candidate(
+                index: i, member: t.member, completed: t.status == .succeeded, final: t.finalMetrics[r.task.objectiveMetric],
+                steps: t.stepsDone)
+        }
+        if let f = FinalBest.pick(candidates, mode: r.task.objectiveMode) {
+            (best, bestValue, bestStep) = (r.trials[f.index], f.value, f.step)
         }
         if best == nil, let b = r.best { (best, bestValue, bestStep) = (b, b.bestValue, b.bestStep ?? b.stepsDone) }
         return TunedRPC.TaskResults(

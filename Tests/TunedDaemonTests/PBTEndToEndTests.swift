@@ -207,4 +207,40 @@ extension DaemonEndToEndTests {
         #expect(lr.map(\.step) == [100, 150, 200, 300], "\(lr)")
         #expect(lr.allSatisfy { $0.value != 0.05 } && Set(lr.map(\.value)).count == lr.count, "\(lr)")
     }
+
+    /// Members whose learning rate makes the loss NaN are replaced at the next barrier by
+    /// exploits of top members: the generation does not stall, and the replaced members
+    /// reach the budget. (A member diverging in the last generation ends `diverged`.)
+    @Test func divergedMembersAreReplacedAndSyncPBTCompletes() async throws {
+        let d = try startDaemon(workers: 2)
+        defer { try? FileManager.default.removeItem(at: d.dir) }
+        let c = try RPCClient(socketPath: d.socket)
+        let text = pbtText(sync: true)
+            .replacingOccurrences(of: "optimizer = [\"sgd\", \"adamw\"]", with: "optimizer = \"sgd\"")
+            .replacingOccurrences(of: "lr = { log_uniform = [1e-3, 3e-1] }", with: "lr = { log_uniform = [1e-1, 1e2] }")  // lr ≳ 10 diverges
+            .replacingOccurrences(of: "explore_optimizer = true", with: "")
+        let id = try submit(c, text)
+        let detail = try waitFinished(c, id)
+        #expect(detail.status == .completed, "\(detail)")
+        #expect(stop(d) == 0)
+        let store = try Store(path: d.store)
+        let task = TunedStore.TaskID(id)
+        let edges = try await store.lineage(task: task)
+        let trials = try await store.trials(task: task)
+        var early: [(TunedStore.TrialID, Int)] = []
+        for e in try await store.events(task: task) where e.kind == Store.strategyEventKind {
+            guard let j = e.dataJSON, j.contains("\"diverged\""), let trial = e.trialID,
+                  let step = (try? JSONSerialization.jsonObject(with: Data(j.utf8)) as? [String: Any])?["step"] as? Int
+            else { continue }
+            if step <= 100 { early.append((trial, step)) }  // the segment [.., step] diverged before the last generation
+        }
+        #expect(!early.isEmpty, "the lr range was meant to make a member diverge early")
+        for (trial, _) in early {
+            #expect(edges.contains { $0.recipientTrialID == trial }, "diverged trial \(trial) was not replaced: \(edges)")
+        }
+        for t in trials {
+            #expect(t.status == .succeeded && t.stepsDone == 150 || t.status == .diverged, "\(t)")
+        }
+        #expect(trials.contains { $0.status == .succeeded })
+    }
 }
