@@ -17,6 +17,7 @@ public actor DaemonCore {
     var shuttingDown = false
     var workersConfigured = 0
     var workersAlive: @Sendable () -> Int = { 0 }
+    var ticks = 0
 
     struct TaskState {
         var strategy: Strategy
@@ -92,7 +93,10 @@ public actor DaemonCore {
             }
         } catch is CancellationError {
         } catch { log("expireLeases: \(error)") }
+        ticks += 1
+        if ticks % Self.collectEveryTicks == 0 { await collectCheckpoints() }
     }
+
 
     // MARK: Dispatch
 

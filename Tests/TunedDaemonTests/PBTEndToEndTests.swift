@@ -131,6 +131,33 @@ extension DaemonEndToEndTests {
         let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
         #expect(results.trials.allSatisfy { $0.status == .completed && $0.stepsDone == 300 }, "\(results)")
         #expect(results.best != nil)
+
+        // Checkpoint GC (every 10 s): the intermediate checkpoints go; every member's current
+        // checkpoint and every lineage donor checkpoint stay, files and rows.
+        let store = try Store(path: d.store)
+        let task = TunedStore.TaskID(id)
+        var all: [CheckpointRecord] = []
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            usleep(500_000)
+            all = []
+            var n: Int64 = 1
+            while let ck = try await store.checkpoint(CheckpointID(n)) { all.append(ck); n += 1 }
+        } while !all.contains(where: { $0.releasedAt != nil }) && Date() < deadline
+        var needed = Set(try await store.trials(task: task).compactMap(\.checkpointID))
+        let edges = try await store.lineage(task: task)
+        needed.formUnion(edges.compactMap(\.donorCheckpointID))
+        #expect(all.count > 4 && all.count <= 24, "at most 4 members × 6 intervals (exploits skip ahead)")
+        #expect(all.contains { $0.releasedAt != nil }, "nothing was collected")
+        for ck in all {
+            let exists = FileManager.default.fileExists(atPath: ck.path ?? "")
+            if needed.contains(ck.id) {
+                #expect(ck.releasedAt == nil && exists, "needed checkpoint \(ck.id) was collected")
+            } else if ck.releasedAt != nil {
+                #expect(!exists, "released checkpoint \(ck.id) still has its files")
+            }
+        }
+        print("e2e async PBT: \(edges.count) exploit(s), \(all.filter { $0.releasedAt != nil }.count) of \(all.count) checkpoints collected")
     }
 
     @Test func ashaPrunesAndCompletes() async throws {
