@@ -105,7 +105,8 @@ public struct Exploit: Sendable, Equatable, Codable {
     public var donorCheckpoint: CheckpointRef
     public var oldConfig: [String: JSONValue]
     public var newConfig: [String: JSONValue]
-    /// Per changed key: `{"from": …, "to": …, "how": "perturb ×1.2" | "resample" | "neighbour"}`.
+    /// Per key explore changed: `{"from": …, "to": …, "how": "perturb ×1.2" | "resample" | "neighbour"}`,
+    /// `from` being the donor's value (explore perturbs the donor's configuration).
     public var changes: [String: JSONValue]
     /// Explore changed the optimizer: its state starts fresh, the weights are the donor's.
     public var optimizerReinitialised: Bool

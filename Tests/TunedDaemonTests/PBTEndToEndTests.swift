@@ -69,23 +69,25 @@ extension DaemonEndToEndTests {
         return s
     }
 
-    func runPBT(workers: Int, killAfterSteps: Int64? = nil) async throws -> (PBTSnapshot, TunedRPC.TaskResults) {
+    /// Runs the sync PBT task; for each of `killAt` (total steps done), kill -9 the daemon and
+    /// its workers once the task has done that many steps, and restart it on the same store.
+    func runPBT(workers: Int, killAt: [Int64] = []) async throws -> (PBTSnapshot, TunedRPC.TaskResults) {
         let d = try startDaemon(workers: workers)
         defer { try? FileManager.default.removeItem(at: d.dir) }
         var c = try RPCClient(socketPath: d.socket)
         let id = try submit(c, pbtText(sync: true))
         var daemon = d
-        if let killAfterSteps {
+        for (i, threshold) in killAt.enumerated() {
             let deadline = Date().addingTimeInterval(60)
             while Date() < deadline {
-                if try c.call(RPCMethods.TaskGet.self, TaskIDParams(taskID: id)).stepsDone >= killAfterSteps { break }
+                if try c.call(RPCMethods.TaskGet.self, TaskIDParams(taskID: id)).stepsDone >= threshold { break }
                 usleep(10_000)
             }
-            let workers = childPIDs(of: d.process.processIdentifier)
-            kill(d.process.processIdentifier, SIGKILL)
-            d.process.waitUntilExit()
+            let workers = childPIDs(of: daemon.process.processIdentifier)
+            kill(daemon.process.processIdentifier, SIGKILL)
+            daemon.process.waitUntilExit()
             for w in workers { kill(w, SIGKILL) }
-            daemon = try startDaemon(workers: 1, in: d.dir)
+            daemon = try startDaemon(workers: i % 2 == 0 ? 1 : 2, in: d.dir)
             c = try RPCClient(socketPath: daemon.socket)
         }
         let detail = try waitFinished(c, id)
@@ -114,7 +116,7 @@ extension DaemonEndToEndTests {
         let (two, _) = try await runPBT(workers: 2)
         #expect(one == two, "workers 1 vs 2:\n\(one)\n---\n\(two)")
         #expect(one.metrics == two.metrics)
-        let (restarted, _) = try await runPBT(workers: 2, killAfterSteps: 250)
+        let (restarted, _) = try await runPBT(workers: 2, killAt: [180, 420])
         #expect(one == restarted, "uninterrupted vs kill -9 + restart:\n\(one)\n---\n\(restarted)")
         #expect(one.metrics == restarted.metrics)
         print("e2e sync PBT lineage:\n" + one.lineage.joined(separator: "\n"))
