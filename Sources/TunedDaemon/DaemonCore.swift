@@ -388,6 +388,10 @@ public actor DaemonCore {
         let event: StrategyEvent
         let failure: (error: String, status: TunedStore.TrialStatus)?
         switch p.status {
+        case .ok where p.checkpoint == nil:
+            // Strategies take a finished segment as a committed checkpoint (PBT donors, next segments).
+            event = .segmentFailed(trial: member, error: "the segment finished without a checkpoint", attempt: seg.attempts + 1)
+            failure = ("the segment finished without a checkpoint", .failed)
         case .ok:
             var last: [String: (Int64, Double)] = [:]
             for m in seg.metrics.values where m.step <= Int64(seg.end) {
@@ -403,7 +407,7 @@ public actor DaemonCore {
             failure = (p.error ?? p.status.rawValue, p.status == .diverged ? TunedStore.TrialStatus.diverged : .failed)
         }
         let actions = strategy.handle(event)
-        let (effects, retry) = StrategyDriver.effects(actions, trialByMember: state.trialByMember, strategy: strategy)
+        let (effects, retry) = StrategyDriver.effects(actions, trialByMember: state.trialByMember)
         let end: SegmentEnd = failure.map { .failed(error: $0.error, retry: retry, trialStatus: $0.status) }
             ?? .committed(metrics: metrics(seg), checkpoint: p.checkpoint.map(checkpoint))
         if let failure { log("segment \(p.segmentID) (trial \(seg.trialID)) \(p.status.rawValue): \(failure.error)\(retry ? "; retried" : "")") }

@@ -22,7 +22,7 @@ enum StrategyDriver {
 
     /// The store effects of `actions`, and whether a failed segment is re-queued.
     static func effects(
-        _ actions: [StrategyAction], trialByMember: [Int: TrialID], strategy: Strategy
+        _ actions: [StrategyAction], trialByMember: [Int: TrialID]
     ) -> (effects: [StrategyEffect], retry: Bool) {
         var out: [StrategyEffect] = []
         var retry = false
