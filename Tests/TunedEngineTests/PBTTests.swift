@@ -231,6 +231,32 @@ private func scheduled(_ actions: [StrategyAction]) -> [Segment] {
         #expect(done && s.isFinished && exploitCount > 0)
     }
 
+    /// What a restarted daemon does: replay the recorded events (through their JSON form) into
+    /// a fresh strategy — it reaches the very same state, async decisions included.
+    @Test func replayingTheRecordedEventsRebuildsTheSameState() throws {
+        let spec = try pbtSpec(population: 4, steps: 400, quantile: 0.5, sync: false)
+        var live = try Strategy.make(for: spec)
+        var queue = scheduled(live.start())
+        var log: [String] = []
+        var step = 0
+        while let seg = queue.first {
+            queue.removeFirst()
+            step += 1
+            let e: StrategyEvent = step % 7 == 3
+                ? .segmentFailed(trial: seg.trial, error: "crash", attempt: 1)
+                : .segmentFinished(trial: seg.trial, step: seg.end, metrics: ["val_loss": sin(Double(step)) + 2])
+            log.append(e.recordJSON)
+            let a = live.handle(e)
+            queue += scheduled(a) + a.compactMap { if case .retry(let s, _) = $0 { s } else { nil } }
+        }
+        #expect(live.isFinished)
+        var rebuilt = try Strategy.make(for: spec)
+        _ = rebuilt.start()
+        for text in log { _ = rebuilt.handle(try #require(StrategyEvent(recordJSON: text))) }
+        guard case .pbt(let a) = live, case .pbt(let b) = rebuilt else { Issue.record("not pbt"); return }
+        #expect(a == b)
+    }
+
     @Test func strategyEventsRoundTripBitForBit() {
         let events: [StrategyEvent] = [
             .segmentFinished(trial: 3, step: 200, metrics: ["val_loss": 0.1 + 0.2, "lr": .nan, "x": -.infinity]),
