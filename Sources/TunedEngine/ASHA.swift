@@ -6,7 +6,8 @@ import TunedOptim
 /// - `trials` configurations (default 10), configuration i = `SearchSpace.sample(seed:index: i)`,
 ///   every trial with the task seed (as random search).
 /// - **Rungs** at r_k = grace_period·rf^k for every r_k < `budget.steps`; a trial trains rung
-///   to rung (its segments are `[0, r_0)`, `[r_0, r_1)`, …, `[r_last, steps)`).
+///   to rung, in segments of at most `segment_steps` (a crash loses at most that many steps;
+///   decisions are only taken at rungs).
 /// - **Promotion**: a trial reaching rung k with objective value v is compared with the values
 ///   recorded at that rung *before* it (in the order they arrived — this is the asynchronous
 ///   part). With none it is promoted; otherwise the cut-off is the (1 − 1/rf) quantile of
@@ -27,6 +28,7 @@ public struct ASHA: TuningStrategy, Equatable {
     public let rungs: [Int]
     public let reductionFactor: Int
     public let steps: Int
+    public let segmentSteps: Int
     public let maxRetries: Int
     public let objective: Objective
     var states: [State]
@@ -53,6 +55,7 @@ public struct ASHA: TuningStrategy, Equatable {
         self.trials = trials
         reductionFactor = settings.reductionFactor
         steps = budget.steps
+        segmentSteps = budget.effectiveSegmentSteps
         self.maxRetries = maxRetries
         self.objective = objective
         var r: [Int] = []
@@ -65,7 +68,7 @@ public struct ASHA: TuningStrategy, Equatable {
         }
         rungs = r
         recorded = Array(repeating: [], count: r.count)
-        let first = r.first ?? budget.steps
+        let first = min(r.first ?? budget.steps, budget.effectiveSegmentSteps)
         states = trials.map { .running(Segment(trial: $0.index, start: 0, end: first, fromCheckpoint: nil), attempt: 1) }
     }
 
@@ -111,7 +114,7 @@ public struct ASHA: TuningStrategy, Equatable {
                 }
                 return [.completeTrial(trial: t, metrics: metrics)] + finishIfDone()
             }
-            guard let k = rungs.firstIndex(of: step) else { return [] }
+            guard let k = rungs.firstIndex(of: step) else { return [next(t, from: step)] }
             let cut = cutoff(recorded[k])
             recorded[k].append(value)
             if let cut, objective.isBetter(cut, than: value) {
@@ -119,9 +122,7 @@ public struct ASHA: TuningStrategy, Equatable {
                 return [.pruneTrial(trial: t, step: step, reason: "pruned at rung \(step): \(name) \(value) is outside the top 1/\(reductionFactor) (cut-off \(cut))")]
                     + finishIfDone()
             }
-            let next = Segment(trial: t, start: step, end: k + 1 < rungs.count ? rungs[k + 1] : steps, fromCheckpoint: CheckpointRef(trial: t, step: step))
-            states[t] = .running(next, attempt: 1)
-            return [.scheduleSegment(next)]
+            return [next(t, from: step)]
         case .segmentFailed(let t, let error, let attempt):
             guard let seg = currentSegment(t), case .running(_, let current) = states[t] else { return [] }
             let failed = max(attempt, current)
@@ -134,6 +135,14 @@ public struct ASHA: TuningStrategy, Equatable {
             guard currentSegment(t) != nil else { return [] }
             return fail(t, "diverged (NaN/Inf loss) at step \(step)")
         }
+    }
+
+    /// The next segment of `t` from `step`: to the next rung (or the budget), at most `segmentSteps`.
+    mutating func next(_ t: Int, from step: Int) -> StrategyAction {
+        let boundary = rungs.first { $0 > step } ?? steps
+        let seg = Segment(trial: t, start: step, end: min(boundary, step + segmentSteps), fromCheckpoint: CheckpointRef(trial: t, step: step))
+        states[t] = .running(seg, attempt: 1)
+        return .scheduleSegment(seg)
     }
 
     mutating func fail(_ t: Int, _ reason: String) -> [StrategyAction] {

@@ -83,6 +83,36 @@ private func seg(_ t: Int, _ s: Int, _ e: Int) -> Segment {
         #expect(a.cutoff([]) == nil)
     }
 
+    @Test func segmentsStopAtRungsAndAtSegmentSteps() throws {
+        let spec = try TaskFile.parse("""
+            name = "asha"
+            [workload]
+            kind = "rosenbrock"
+            [search]
+            optimizer = "sgd"
+            [strategy]
+            kind = "asha"
+            trials = 1
+            reduction_factor = 3
+            grace_period = 100
+            [budget]
+            steps = 1000
+            segment_steps = 250
+            """, file: "a.toml")
+        var s = try Strategy.make(for: spec)
+        #expect(s.start() == [.scheduleSegment(seg(0, 0, 100))])
+        var ends: [Int] = []
+        var step = 100
+        while true {
+            let a = s.handle(.segmentFinished(trial: 0, step: step, metrics: ["val_loss": 1]))
+            guard case .scheduleSegment(let next)? = a.first else { break }
+            ends.append(next.end)
+            step = next.end
+        }
+        #expect(ends == [300, 550, 800, 900, 1000])  // rungs 100, 300, 900; segments ≤ 250 steps
+        #expect(s.isFinished)
+    }
+
     @Test func theExampleASHATaskHasItsDocumentedRungs() throws {
         let spec = try TaskFile.load(path: Fixtures.repository.appendingPathComponent("examples/digits-asha.toml").path)
         guard case .asha(var a) = try Strategy.make(for: spec) else { Issue.record("not asha"); return }
