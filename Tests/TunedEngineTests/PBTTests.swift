@@ -215,6 +215,31 @@ private func scheduled(_ actions: [StrategyAction]) -> [Segment] {
         #expect(exploits(out).map(\.recipient) == [3])
     }
 
+    @Test func asyncExploitTakesTheDonorsLatestCheckpointAndMayJumpAhead() throws {
+        var s = try pbt(pbtSpec(population: 4, steps: 400, quantile: 0.5, sync: false))
+        _ = s.start()
+        _ = s.handle(.segmentFinished(trial: 0, step: 100, metrics: ["val_loss": 1]))
+        let a = s.handle(.segmentFinished(trial: 1, step: 100, metrics: ["val_loss": 5]))
+        #expect(exploits(a).map { [$0.recipient, $0.donor, $0.donorCheckpoint.step] } == [[1, 0, 100]])
+        #expect(s.handle(.segmentFinished(trial: 0, step: 200, metrics: ["val_loss": 1])).count == 1)  // top: continues
+        let b = s.handle(.segmentFinished(trial: 2, step: 100, metrics: ["val_loss": 9]))
+        let e = try #require(exploits(b).first)
+        #expect(e.recipient == 2 && e.donor == 0 && e.donorCheckpoint == CheckpointRef(trial: 0, step: 200))
+        #expect(scheduled(b) == [Segment(trial: 2, start: 200, end: 300, fromCheckpoint: CheckpointRef(trial: 0, step: 200))])
+    }
+
+    @Test func exploreMovesIntegersByAtLeastOneInsideTheirRange() throws {
+        let spec = try pbtSpec(resample: 0)
+        let domain = ParameterDomain.intUniform(1, 4)
+        for i in 0..<50 {
+            let rng = RandomSource(seed: UInt64(i))
+            let (v, _) = PBTExplore.perturb(.number(Double(1 + i % 4)), domain, spec.strategy.pbt!, rng)
+            let x = try #require(v.doubleValue)
+            #expect(x >= 1 && x <= 4 && x == x.rounded())
+            #expect(x != Double(1 + i % 4) || i % 4 == 0 || i % 4 == 3)  // moved unless clipped at an end
+        }
+    }
+
     @Test func asyncRunsToCompletionWithExploits() throws {
         var s = try pbt(pbtSpec(population: 4, steps: 400, quantile: 0.5, sync: false))
         var queue = scheduled(s.start())
