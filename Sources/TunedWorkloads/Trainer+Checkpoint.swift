@@ -22,22 +22,27 @@ extension Trainer {
     /// `.exploit` (a PBT member continuing from another member's checkpoint with a new
     /// configuration): the weights, step and trainer state are restored; the optimizer state
     /// too unless `resetOptimizerState` (explore changed the optimizer) or it does not fit the
-    /// new configuration (e.g. `amsgrad` switched on), in which case it starts fresh; and the
-    /// learning rate is the new configuration's (a restored state would bring the donor's).
+    /// new configuration (e.g. `amsgrad` switched on), in which case it starts fresh. The
+    /// learning rates are the new configuration's: every `lr`/`base_lr` entry of the restored
+    /// state (at any wrapper level: hypergradient, schedule, base optimizer) is replaced by the
+    /// fresh optimizer's, so a schedule continues at the new base rate's value for this step
+    /// and hypergradient descent restarts from the new rate.
     public mutating func restore(_ c: Checkpoint<Scalar>, mode: RestoreMode = .resume) throws {
         if case .exploit(let reset) = mode {
-            var fresh = self
-            let lr = optimizer.learningRate
+            let fresh = optimizer.saveState()
+            var state = fresh
             if !reset, c.optimizerName == optimizer.name {
-                var restored = optimizer
-                if (try? restored.restoreState(c.optimizerState)) != nil { fresh.optimizer = restored }
+                var donor = c.optimizerState
+                for key in fresh.keys where key == "lr" || key.hasSuffix(".lr") || key == "base_lr" || key.hasSuffix(".base_lr") {
+                    donor[key] = fresh[key]
+                }
+                var probe = optimizer
+                if (try? probe.restoreState(donor)) != nil { state = donor }
             }
             var weightsOnly = c
-            weightsOnly.optimizerName = fresh.optimizer.name
-            weightsOnly.optimizerState = fresh.optimizer.saveState()
-            try fresh.restore(weightsOnly, mode: .resume)
-            fresh.optimizer.learningRate = lr
-            self = fresh
+            weightsOnly.optimizerName = optimizer.name
+            weightsOnly.optimizerState = state
+            try restore(weightsOnly, mode: .resume)
             return
         }
         let mine = workload.identity(seed: seed)
