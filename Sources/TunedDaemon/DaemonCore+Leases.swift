@@ -8,17 +8,17 @@ extension DaemonCore {
     /// or its trial fails — so a segment that kills its worker every time fails its trial
     /// after `max_retries + 1` attempts, and the task can finish.
     func leaseExpired(_ id: TunedStore.SegmentID, _ seg: LiveSegment) async throws {
-        guard var state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else { return }
-        var strategy = state.strategy
+        // A task that has ended has no strategy to tell: `expireLeases` sweeps its lease.
+        guard let state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else { return }
         let error = "lease expired (worker \(seg.worker) stopped answering)"
-        let actions = strategy.handle(.segmentFailed(trial: member, error: error, attempt: seg.attempts + 1))
-        for case .failTrial(let t, let reason) in actions where t == member {
-            logger.warning("segment \(id) (trial \(seg.trialID)): \(reason); trial failed")
-            try await store.failSegment(id, error: reason, retry: false, trialStatus: .failed)
+        _ = try await commitStep(
+            seg, segment: id, worker: seg.worker,
+            event: .segmentFailed(trial: member, error: error, attempt: seg.attempts + 1), state: state,
+            strategy: state.strategy
+        ) { retry in
+            if !retry { logger.warning("segment \(id) (trial \(seg.trialID)): \(error); retries exhausted, trial failed") }
+            return .failed(error: error, retry: retry, trialStatus: .failed)
         }
-        state.strategy = strategy
-        tasks[seg.taskID] = state
-        try await apply(actions, state: state, taskID: seg.taskID, except: member)
     }
 
     /// `worker.lease` with `wait_seconds`: when nothing is queued, wait (checking every 10 ms

@@ -19,6 +19,7 @@ public actor DaemonCore {
     var shuttingDown = false
     var workersConfigured = 0
     var workersAlive: @Sendable () -> Int = { 0 }
+    var ticks = 0
 
     struct TaskState {
         var strategy: Strategy
@@ -95,15 +96,23 @@ public actor DaemonCore {
     /// (DaemonCore+Leases.swift).
     public func expireLeases() async {
         do {
-            let expired = try await store.expireLeases()
-            for id in expired {
-                let seg = live.removeValue(forKey: id.rawValue)
-                logger.warning("segment \(id): lease expired (worker \(seg?.worker ?? "?"))")
-                if let seg { try await serialized { try await leaseExpired(id, seg) } }
+            var ended = 0
+            for (id, owner) in try await store.expiredLeases() {
+                guard let seg = live.removeValue(forKey: id.rawValue) else { continue }
+                logger.warning("segment \(id): lease expired (worker \(owner))")
+                do { try await serialized { try await leaseExpired(id, seg) } } catch {
+                    logger.error("segment \(id): ending the expired lease through the strategy: \(error)")
+                }
+                ended += 1
             }
-            if !expired.isEmpty { changed() }
+            // Leases no strategy took (a task that has ended, a lease this run did not grant) are re-queued.
+            let swept = try await store.expireLeases()
+            for id in swept { live[id.rawValue] = nil }
+            if ended + swept.count > 0 { changed() }
         } catch is CancellationError {
         } catch { logger.error("expireLeases: \(error)") }
+        ticks += 1
+        if ticks % Self.collectEveryTicks == 0 { await collectCheckpoints() }
     }
 
     // MARK: Dispatch
@@ -236,7 +245,7 @@ public actor DaemonCore {
         return TaskSubmitResult(taskID: id.rawValue)
     }
 
-    /// The task's strategy, rebuilt by replaying the committed segments when it is not in memory.
+    /// The task's strategy, rebuilt by replaying its recorded events when it is not in memory.
     func taskState(_ taskID: Int64) async throws -> TaskState? {
         if let s = tasks[taskID] { return s }
         guard let task = try await store.task(TunedStore.TaskID(taskID)), !task.status.isTerminal else { return nil }
@@ -245,22 +254,8 @@ public actor DaemonCore {
             task.specText, file: meta["filename"]?.stringValue ?? "task", baseDirectory: meta["base_dir"]?.stringValue ?? ".",
             format: task.specFormat == .toml ? .toml : .json, checkFiles: false)
         var strategy = try Strategy.make(for: spec)
-        _ = strategy.start()
         let records = try await store.trials(task: task.id).sorted { $0.member < $1.member }
-        for t in records {
-            let rows = try await store.metrics(trial: t.id)
-            for r in spec.budget.segments where r.upperBound <= t.stepsDone {
-                var last: [String: (Int, Double)] = [:]
-                for m in rows where m.step <= r.upperBound {
-                    if let l = last[m.name], l.0 > m.step { continue }
-                    last[m.name] = (m.step, m.value)
-                }
-                _ = strategy.handle(.segmentFinished(trial: t.member, step: r.upperBound, metrics: last.mapValues(\.1)))
-            }
-            if t.status == .failed || t.status == .diverged {
-                _ = strategy.handle(.trialDiverged(trial: t.member, step: t.stepsDone))
-            }
-        }
+        try await StrategyDriver.rebuild(&strategy, spec: spec, store: store, task: task.id, trials: records)
         let state = TaskState(
             strategy: strategy, trialByMember: Dictionary(uniqueKeysWithValues: records.map { ($0.member, $0.id) }),
             memberByTrial: Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0.member) }))
@@ -296,6 +291,15 @@ public actor DaemonCore {
                 best = BestMetric(value: v, trialID: tr.id.rawValue, step: Int64(tr.bestStep ?? tr.stepsDone))
             }
         }
+        let candidates = trials.enumerated().map { i, tr in
+            FinalBest.Candidate(
+                index: i, member: tr.member, completed: tr.status == .succeeded,
+                final: tr.finalMetricsJSON.flatMap { try? JSONValue.parse(Data($0.utf8)) }?[t.objectiveMetric]?.doubleValue,
+                steps: tr.stepsDone)
+        }
+        if let f = FinalBest.pick(candidates, mode: t.objectiveMode) {
+            best = BestMetric(value: f.value, trialID: trials[f.index].id.rawValue, step: Int64(f.step))
+        }
         return (trials.reduce(0) { $0 + Int64($1.stepsDone) }, steps * Int64(trials.count), best)
     }
 
@@ -326,12 +330,22 @@ public actor DaemonCore {
                 trialID: $0.trial.rawValue, member: $0.member, status: wire($0.status), config: parse($0.configJSON),
                 stepsDone: Int64($0.stepsDone), finalMetrics: $0.finalMetrics, bestMetric: $0.bestValue)
         }
-        let best = r.best
+        // The task's best is what the strategies rank on (`FinalBest`).
+        var best: TrialResult?, bestValue: Double?, bestStep = 0
+        let candidates = r.trials.enumerated().map { i, t in
+            FinalBest.Candidate(
+                index: i, member: t.member, completed: t.status == .succeeded, final: t.finalMetrics[r.task.objectiveMetric],
+                steps: t.stepsDone)
+        }
+        if let f = FinalBest.pick(candidates, mode: r.task.objectiveMode) {
+            (best, bestValue, bestStep) = (r.trials[f.index], f.value, f.step)
+        }
+        if best == nil, let b = r.best { (best, bestValue, bestStep) = (b, b.bestValue, b.bestStep ?? b.stepsDone) }
         return TunedRPC.TaskResults(
             taskID: id, status: wire(r.task.status),
             objective: .init(metric: r.task.objectiveMetric, mode: r.task.objectiveMode == .min ? .min : .max),
             bestConfig: best.map { parse($0.configJSON) },
-            best: best.flatMap { b in b.bestValue.map { BestMetric(value: $0, trialID: b.trial.rawValue, step: Int64(b.bestStep ?? b.stepsDone)) } },
+            best: best.flatMap { b in bestValue.map { BestMetric(value: $0, trialID: b.trial.rawValue, step: Int64(bestStep)) } },
             finalMetrics: best?.finalMetrics ?? [:], trials: rows)
     }
 
@@ -381,7 +395,7 @@ public actor DaemonCore {
     func finish(_ p: WorkerFinishParams) async throws -> WorkerFinishResult {
         guard let seg = live[p.segmentID] else { throw RPCError.leaseExpired(segmentID: p.segmentID) }
         let sid = TunedStore.SegmentID(p.segmentID)
-        guard var state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else {
+        guard let state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else {
             // The task has ended (cancelled, or failed): record the segment's end, nothing more.
             live[p.segmentID] = nil
             if p.status == .ok, let c = p.checkpoint {
@@ -391,67 +405,72 @@ public actor DaemonCore {
             try? await store.failSegment(sid, worker: p.workerID, error: p.error ?? "failed", retry: false, trialStatus: .stopped)
             return WorkerFinishResult(committed: true)
         }
-        var strategy = state.strategy
-        let actions: [StrategyAction]
+        let event: StrategyEvent
+        let failure: (error: String, status: TunedStore.TrialStatus)?
         switch p.status {
+        case .ok where p.checkpoint == nil:
+            // Strategies take a finished segment as a committed checkpoint (PBT donors, next segments).
+            event = .segmentFailed(trial: member, error: "the segment finished without a checkpoint", attempt: seg.attempts + 1)
+            failure = ("the segment finished without a checkpoint", .failed)
         case .ok:
             var last: [String: (Int64, Double)] = [:]
             for m in seg.metrics.values where m.step <= Int64(seg.end) {
                 if let l = last[m.name], l.0 > m.step { continue }
                 last[m.name] = (m.step, m.value)
             }
-            actions = strategy.handle(.segmentFinished(trial: member, step: seg.end, metrics: last.mapValues(\.1)))
-            var update = TrialProgress(status: .pending)
-            for a in actions {
-                switch a {
-                case .scheduleSegment(let s) where s.trial == member: update.nextSegmentEnd = s.end
-                case .completeTrial(let t, _) where t == member: update.status = .succeeded
-                case .failTrial(let t, let reason) where t == member:
-                    update.status = .failed
-                    update.error = reason
-                default: break
-                }
-            }
-            let out = try await store.commitSegment(
-                sid, worker: p.workerID, metrics: metrics(seg), checkpoint: p.checkpoint.map(checkpoint), trialUpdate: update)
-            live[p.segmentID] = nil
-            if out.alreadyCommitted { return WorkerFinishResult(committed: false) }
+            event = .segmentFinished(trial: member, step: seg.end, metrics: last.mapValues(\.1))
+            failure = nil
         case .failed, .diverged:
-            let event: StrategyEvent =
-                p.status == .diverged
+            event = p.status == .diverged
                 ? .trialDiverged(trial: member, step: seg.end)
                 : .segmentFailed(trial: member, error: p.error ?? "failed", attempt: seg.attempts + 1)
-            actions = strategy.handle(event)
-            var retry = true
-            for case .failTrial(let t, _) in actions where t == member { retry = false }
-            logger.warning("segment \(p.segmentID) (trial \(seg.trialID)) \(p.status.rawValue): \(p.error ?? "")\(retry ? "; retried" : "")")
-            try await store.failSegment(
-                sid, worker: p.workerID, error: p.error ?? p.status.rawValue, retry: retry,
-                trialStatus: p.status == .diverged ? .diverged : .failed)
-            live[p.segmentID] = nil
+            failure = (p.error ?? p.status.rawValue, p.status == .diverged ? TunedStore.TrialStatus.diverged : .failed)
+        }
+        let committed = try await commitStep(
+            seg, segment: sid, worker: p.workerID, event: event, state: state, strategy: strategy
+        ) { retry in
+            if let failure {
+                logger.warning("segment \(p.segmentID) (trial \(seg.trialID)) \(p.status.rawValue): \(failure.error)\(retry ? "; retried" : "")")
+                return .failed(error: failure.error, retry: retry, trialStatus: failure.status)
+            }
+            return .committed(metrics: metrics(seg), checkpoint: p.checkpoint.map(checkpoint))
+        }
+        live[p.segmentID] = nil
+        return WorkerFinishResult(committed: committed)
+    }
+
+    /// Tells the task's strategy `event` and commits, in one transaction, how the segment
+    /// ended (`end`, given whether the strategy retries it) with the event and the store
+    /// effects of the strategy's actions. Returns false when the segment was already committed.
+    func commitStep(
+        _ seg: LiveSegment, segment sid: TunedStore.SegmentID, worker: String, event: StrategyEvent, state: TaskState,
+        strategy: Strategy, end: (_ retry: Bool) -> SegmentEnd
+    ) async throws -> Bool {
+        var state = state
+        var strategy = strategy
+        let actions = strategy.handle(event)
+        let (effects, retry) = StrategyDriver.effects(actions, trialByMember: state.trialByMember)
+        let committed: Bool
+        do {
+            committed = try await store.commitStrategyStep(StrategyStep(
+                task: TunedStore.TaskID(seg.taskID), segment: sid, worker: worker, end: end(retry), eventTrial: seg.trialID,
+                eventJSON: event.recordJSON, effects: effects))
+        } catch {
+            // The strategy moved on in memory but the store did not: rebuild it from the store next time.
+            tasks[seg.taskID] = nil
+            throw error
+        }
+        guard committed else {
+            tasks[seg.taskID] = nil
+            return false
         }
         state.strategy = strategy
         tasks[seg.taskID] = state
-        try await apply(actions, state: state, taskID: seg.taskID, except: member)
-        return WorkerFinishResult(committed: true)
-    }
-
-    /// Persists the actions that `finish` has not already folded into its own transaction.
-    func apply(_ actions: [StrategyAction], state: TaskState, taskID: Int64, except member: Int) async throws {
-        for a in actions {
-            switch a {
-            case .scheduleSegment(let s) where s.trial != member:
-                guard let trial = state.trialByMember[s.trial] else { continue }
-                let ckpt = try await store.trial(trial)?.checkpointID
-                try await store.addSegments([NewSegment(trial: trial, startStep: s.start, endStep: s.end, fromCheckpoint: ckpt)])
-            case .completeTask(let best):
-                try await store.setTaskStatus(
-                    TunedStore.TaskID(taskID), best == nil ? .failed : .succeeded, error: best == nil ? "no trial completed" : nil)
-                tasks[taskID] = nil
-                logger.info("task \(taskID) finished: \(best.map { "best trial \($0.trial), \($0.objective)" } ?? "no trial completed")")
-            default: break
-            }
+        for case .completeTask(let best) in actions {
+            tasks[seg.taskID] = nil
+            logger.info("task \(seg.taskID) finished: \(best.map { "best trial \($0.trial), \($0.objective)" } ?? "no trial completed")")
         }
+        return true
     }
 
     func metrics(_ seg: LiveSegment) -> [Metric] {

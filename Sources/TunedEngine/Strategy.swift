@@ -90,6 +90,45 @@ public enum StrategyAction: Sendable, Equatable {
     case failTrial(trial: Int, reason: String)
     /// Every trial has ended; `best` is nil when none completed.
     case completeTask(best: TrialOutcome?)
+    /// PBT: `recipient` continues from the donor's checkpoint with a perturbed configuration
+    /// (followed in the same action list by the recipient's `.scheduleSegment` from that checkpoint).
+    case exploit(Exploit)
+    /// ASHA: the trial stops at a rung without reaching the budget (store status `pruned`).
+    case pruneTrial(trial: Int, step: Int, reason: String)
+}
+
+/// One PBT exploit + explore: the recipient copies `donorCheckpoint` (weights, optimizer state
+/// unless `optimizerReinitialised`) and continues with `newConfig`.
+public struct Exploit: Sendable, Equatable, Codable {
+    public var recipient: Int
+    public var donor: Int
+    public var donorCheckpoint: CheckpointRef
+    public var oldConfig: [String: JSONValue]
+    public var newConfig: [String: JSONValue]
+    /// Per key explore changed: `{"from": …, "to": …, "how": "perturb ×1.2" | "resample" | "neighbour"}`,
+    /// `from` being the donor's value (explore perturbs the donor's configuration).
+    public var changes: [String: JSONValue]
+    /// Explore changed the optimizer: its state starts fresh, the weights are the donor's.
+    public var optimizerReinitialised: Bool
+    /// The interval index `step / interval` (in synchronous mode: the generation that ended).
+    public var generation: Int
+    /// The step the recipient continues from (the donor checkpoint's step).
+    public var step: Int
+
+    public init(
+        recipient: Int, donor: Int, donorCheckpoint: CheckpointRef, oldConfig: [String: JSONValue],
+        newConfig: [String: JSONValue], changes: [String: JSONValue], optimizerReinitialised: Bool, generation: Int, step: Int
+    ) {
+        self.recipient = recipient
+        self.donor = donor
+        self.donorCheckpoint = donorCheckpoint
+        self.oldConfig = oldConfig
+        self.newConfig = newConfig
+        self.changes = changes
+        self.optimizerReinitialised = optimizerReinitialised
+        self.generation = generation
+        self.step = step
+    }
 }
 
 /// A strategy is a pure, deterministic state machine: no I/O, no clocks, no threads. Given
@@ -109,8 +148,16 @@ public protocol TuningStrategy: Sendable {
     var best: TrialOutcome? { get }
     /// True once `.completeTask` has been returned.
     var isFinished: Bool { get }
+    /// The configuration `trial` trains with now (PBT members change theirs when exploited).
+    func currentConfig(_ trial: Int) -> [String: JSONValue]
     mutating func start() -> [StrategyAction]
     mutating func handle(_ event: StrategyEvent) -> [StrategyAction]
+}
+
+extension TuningStrategy {
+    public func currentConfig(_ trial: Int) -> [String: JSONValue] {
+        trials.indices.contains(trial) ? trials[trial].config : [:]
+    }
 }
 
 public struct StrategyError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -119,17 +166,21 @@ public struct StrategyError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { message }
 }
 
-/// The strategy a task's `[strategy] kind` asks for. PBT, ASHA and batch-sweep join as more
-/// cases (each a `TuningStrategy`); until then `make` refuses them with a clear error.
+/// The strategy a task's `[strategy] kind` asks for (each case a `TuningStrategy`); batch-sweep
+/// joins as a further case, until then `make` refuses it with a clear error.
 public enum Strategy: TuningStrategy {
     case random(RandomSearch)
     case grid(GridSearch)
+    case pbt(PopulationBasedTraining)
+    case asha(ASHA)
 
     public static func make(for spec: TaskSpec, seed: UInt64? = nil) throws(StrategyError) -> Strategy {
         switch spec.strategy.kind {
         case .random: return .random(RandomSearch(spec: spec, seed: seed))
         case .grid: return .grid(try GridSearch(spec: spec, seed: seed))
-        case .pbt, .asha, .batchSweep:
+        case .pbt: return .pbt(try PopulationBasedTraining(spec: spec, seed: seed))
+        case .asha: return .asha(try ASHA(spec: spec, seed: seed))
+        case .batchSweep:
             throw StrategyError("strategy '\(spec.strategy.kind.rawValue)' is validated but not implemented yet; use random or grid")
         }
     }
@@ -138,17 +189,22 @@ public enum Strategy: TuningStrategy {
         switch self {
         case .random(let s): s
         case .grid(let s): s
+        case .pbt(let s): s
+        case .asha(let s): s
         }
     }
 
     public var trials: [Trial] { inner.trials }
     public var best: TrialOutcome? { inner.best }
     public var isFinished: Bool { inner.isFinished }
+    public func currentConfig(_ trial: Int) -> [String: JSONValue] { inner.currentConfig(trial) }
 
     public mutating func start() -> [StrategyAction] {
         switch self {
         case .random(var s): defer { self = .random(s) }; return s.start()
         case .grid(var s): defer { self = .grid(s) }; return s.start()
+        case .pbt(var s): defer { self = .pbt(s) }; return s.start()
+        case .asha(var s): defer { self = .asha(s) }; return s.start()
         }
     }
 
@@ -156,6 +212,8 @@ public enum Strategy: TuningStrategy {
         switch self {
         case .random(var s): defer { self = .random(s) }; return s.handle(event)
         case .grid(var s): defer { self = .grid(s) }; return s.handle(event)
+        case .pbt(var s): defer { self = .pbt(s) }; return s.handle(event)
+        case .asha(var s): defer { self = .asha(s) }; return s.handle(event)
         }
     }
 }

@@ -157,7 +157,8 @@ extension Store {
     }
 
     /// Live (not released), unpinned checkpoints that nothing needs any more: not the current
-    /// checkpoint of any trial, and not the start of any queued or leased segment.
+    /// checkpoint of any trial, not the start of any queued or leased segment, and not the
+    /// donor checkpoint of any PBT lineage edge (a lineage is replayable from its edges).
     /// Delete their files, then call ``markCheckpointsReleased(_:now:)``.
     public func unreferencedCheckpoints() async throws -> [CheckpointRecord] {
         try await read { db in
@@ -169,6 +170,7 @@ extension Store {
                       AND NOT EXISTS (SELECT 1 FROM trials t WHERE t.checkpoint_id = c.id)
                       AND NOT EXISTS (SELECT 1 FROM segments s
                                       WHERE s.from_checkpoint_id = c.id AND s.status IN ('queued', 'leased'))
+                      AND NOT EXISTS (SELECT 1 FROM lineage l WHERE l.donor_checkpoint_id = c.id)
                     ORDER BY c.id
                     """)
         }

@@ -281,6 +281,21 @@ extension Store {
         }
     }
 
+    /// The leased segments whose lease expired at or before `now`, with their owners, oldest
+    /// first — read only: the daemon ends each through its strategy (`commitStrategyStep`).
+    public func expiredLeases(now: Date = Date()) async throws -> [(segment: SegmentID, owner: String)] {
+        try await read { db in
+            try SegmentRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM segments INDEXED BY segments_leased
+                    WHERE status = 'leased' AND lease_expires_at <= ? ORDER BY lease_expires_at, id
+                    """,
+                arguments: [now.storeTime]
+            ).map { ($0.id, $0.leaseOwner ?? "") }
+        }
+    }
+
     /// After a daemon restart no lease is live: every leased segment is re-queued (attempts + 1)
     /// from the checkpoint it was scheduled from — its trial's last committed one — and every
     /// running trial is pending again.

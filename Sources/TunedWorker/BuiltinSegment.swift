@@ -26,6 +26,8 @@ public struct BuiltinSegment: Sendable {
     /// Measure the gradient noise scale during training.
     public var noiseScale: NoiseScaleSettings?
     public var restoreDirectory: URL?
+    /// A plain resume, or a PBT exploit (weights from another member, the new config's lr).
+    public var restoreMode: RestoreMode = .resume
     /// Where to write the final checkpoint (not written when the run diverged or was stopped).
     public var checkpointDirectory: URL?
     /// Names used in error messages.
@@ -123,7 +125,7 @@ public struct BuiltinSegment: Sendable {
             if let checkpointDirectory, Self.samePath(restoreDirectory, checkpointDirectory) {
                 throw WorkerError("the checkpoint directory \(checkpointDirectory.path) is also the one to restore from; a segment must write a new checkpoint")
             }
-            try trainer.restore(Checkpoint<W.Scalar>.read(from: restoreDirectory))
+            try trainer.restore(Checkpoint<W.Scalar>.read(from: restoreDirectory), mode: restoreMode)
         }
         let start = trainer.step
         if let startStep, startStep != start {

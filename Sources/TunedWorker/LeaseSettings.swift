@@ -1,6 +1,7 @@
 import Foundation
 import TunedOptim
 import TunedRPC
+import TunedWorkloads
 
 /// What the runner reads from a lease besides the workload: the seed, the record interval,
 /// the noise-scale measurement and the hypergradient settings of the strategy.
@@ -23,6 +24,9 @@ public struct LeaseSettings: Sendable, Equatable {
     public var noiseBatches: (small: Int, big: Int)
     /// The trial configuration with the strategy merged in and `seed` removed.
     public var config: [String: JSONValue]
+    /// How to restore the lease's checkpoint: `.exploit` when the config carries the daemon's
+    /// `pbt_exploit` key (removed from `config`): `"keep_optimizer_state"` or `"reset_optimizer_state"`.
+    public var restoreMode: RestoreMode = .resume
 
     public static let defaultEvalEvery = 100
 
@@ -31,6 +35,14 @@ public struct LeaseSettings: Sendable, Equatable {
             throw WorkerError("lease config must be a JSON object, got \(lease.config.jsonText)")
         }
         var config = rawConfig.mapValues(JSONValue.init)
+        if let mode = config.removeValue(forKey: "pbt_exploit") {
+            switch mode.stringValue {
+            case "keep_optimizer_state": restoreMode = .exploit(resetOptimizerState: false)
+            case "reset_optimizer_state": restoreMode = .exploit(resetOptimizerState: true)
+            default:
+                throw WorkerError("config: 'pbt_exploit' must be \"keep_optimizer_state\" or \"reset_optimizer_state\", got \(mode)")
+            }
+        }
         let strategy = lease.strategy?.objectValue ?? [:]
         func int(_ v: RPCValue?, _ name: String, min: Int) throws -> Int? {
             guard let v, !v.isNull else { return nil }
@@ -75,6 +87,6 @@ public struct LeaseSettings: Sendable, Equatable {
 
     public static func == (a: LeaseSettings, b: LeaseSettings) -> Bool {
         a.seed == b.seed && a.evalEvery == b.evalEvery && a.noiseScaleEvery == b.noiseScaleEvery
-            && a.noiseBatches == b.noiseBatches && a.config == b.config
+            && a.noiseBatches == b.noiseBatches && a.config == b.config && a.restoreMode == b.restoreMode
     }
 }

@@ -98,6 +98,7 @@ public struct SegmentRunner: Sendable {
                 : nil,
             restoreDirectory: lease.restoreCheckpoint.map(absolute), checkpointDirectory: absolute(lease.checkpointDir))
         segment.workloadCache = workloadCache
+        segment.restoreMode = settings.restoreMode
         var metricCount = 0
         let limit = wallClockLimit
         let r: BuiltinSegment.Result

@@ -18,7 +18,33 @@ extension Trainer {
 
     /// Restores a checkpoint written by a trainer of the same workload (kind, configuration
     /// and seed), optimizer and parameter shapes; the error names what differs.
-    public mutating func restore(_ c: Checkpoint<Scalar>) throws {
+    ///
+    /// `.exploit` (a PBT member continuing from another member's checkpoint with a new
+    /// configuration): the weights, step and trainer state are restored; the optimizer state
+    /// too unless `resetOptimizerState` (explore changed the optimizer) or it does not fit the
+    /// new configuration (e.g. `amsgrad` switched on), in which case it starts fresh. The
+    /// learning rates are the new configuration's: every `lr`/`base_lr` entry of the restored
+    /// state (at any wrapper level: hypergradient, schedule, base optimizer) is replaced by the
+    /// fresh optimizer's, so a schedule continues at the new base rate's value for this step
+    /// and hypergradient descent restarts from the new rate.
+    public mutating func restore(_ c: Checkpoint<Scalar>, mode: RestoreMode = .resume) throws {
+        if case .exploit(let reset) = mode {
+            let fresh = optimizer.saveState()
+            var state = fresh
+            if !reset, c.optimizerName == optimizer.name {
+                var donor = c.optimizerState
+                for key in fresh.keys where key == "lr" || key.hasSuffix(".lr") || key == "base_lr" || key.hasSuffix(".base_lr") {
+                    donor[key] = fresh[key]
+                }
+                var probe = optimizer
+                if (try? probe.restoreState(donor)) != nil { state = donor }
+            }
+            var weightsOnly = c
+            weightsOnly.optimizerName = optimizer.name
+            weightsOnly.optimizerState = state
+            try restore(weightsOnly, mode: .resume)
+            return
+        }
         let mine = workload.identity(seed: seed)
         guard c.identity == mine else {
             throw WorkloadError("checkpoint belongs to workload \(c.identity), this run is \(mine); resume with the task, configuration and seed that wrote it")
@@ -55,4 +81,10 @@ extension Trainer {
         parameters = c.parameters
         step = c.step
     }
+}
+
+/// How a checkpoint is restored: a plain resume, or a PBT exploit (see `Trainer.restore`).
+public enum RestoreMode: Sendable, Equatable {
+    case resume
+    case exploit(resetOptimizerState: Bool)
 }

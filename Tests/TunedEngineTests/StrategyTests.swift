@@ -135,10 +135,12 @@ private func seg(_ t: Int, _ s: Int, _ e: Int) -> Segment {
         #expect(a.last.map { if case .completeTask(let b) = $0 { b?.trial == 0 } else { false } } == true)
     }
 
-    @Test func notYetImplementedStrategiesAreRefused() throws {
+    @Test func theExamplePBTTaskBuildsItsPopulation() throws {
         let text = try String(contentsOfFile: Fixtures.repository.appendingPathComponent("examples/digits-pbt.toml").path, encoding: .utf8)
         let pbt = try TaskFile.parse(text, file: "p.toml", baseDirectory: Fixtures.repository.appendingPathComponent("examples").path)
-        #expect(throws: StrategyError.self) { try Strategy.make(for: pbt) }
+        var s = try Strategy.make(for: pbt)
+        guard case .pbt = s else { Issue.record("not a PBT strategy"); return }
+        #expect(s.trials.count == pbt.strategy.pbt!.population && s.start().count == s.trials.count)
     }
 
     @Test func randomSearchUsesTheSeedGivenOrTheBudgetSeed() throws {
