@@ -427,7 +427,7 @@ public actor DaemonCore {
             failure = (p.error ?? p.status.rawValue, p.status == .diverged ? TunedStore.TrialStatus.diverged : .failed)
         }
         let committed = try await commitStep(
-            seg, segment: sid, worker: p.workerID, event: event, state: state, strategy: strategy
+            seg, segment: sid, worker: p.workerID, event: event, state: state, strategy: state.strategy
         ) { retry in
             if let failure {
                 logger.warning("segment \(p.segmentID) (trial \(seg.trialID)) \(p.status.rawValue): \(failure.error)\(retry ? "; retried" : "")")
