@@ -41,7 +41,6 @@ if [ -z "${SKIP_DAEMON:-}" ]; then
   dout="bench/bench-daemon-$stamp.json"
   echo "load before the daemon group: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$scratch/release/tuned" bench --groups daemon --json "$dout"
-  echo "wrote $dout"
 fi
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 uptime

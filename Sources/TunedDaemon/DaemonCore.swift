@@ -172,9 +172,10 @@ public actor DaemonCore {
         case RPCMethodName.workerReport:
             let p = try r.decodeParams(WorkerReportParams.self)
             let stop = try await renew(p.segmentID, p.workerID)
-            if var seg = live[p.segmentID] {
-                for m in p.metrics { seg.metrics["\(m.step)/\(m.name)"] = m }
-                live[p.segmentID] = seg
+            // In place: copying the segment out would copy its whole metric table per report
+            // (quadratic in the segment's rows; docs/PERFORMANCE.md, "Daemon").
+            if live[p.segmentID] != nil {
+                for m in p.metrics { live[p.segmentID]!.metrics["\(m.step)/\(m.name)"] = m }
             }
             return try out(WorkerReportResult(accepted: p.metrics.count, stop: stop))
         case RPCMethodName.workerFinish:

@@ -37,7 +37,8 @@ public enum WorkerMain {
         }
         do {
             let hello = try client.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: workerID, pid: getpid()))
-            let runner = SegmentRunner()
+            let segmentLogger = logger
+            let runner = SegmentRunner(log: { line in segmentLogger.info("\(line)") })  // command output, warnings
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             while true {
                 let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID, waitSeconds: 5))

@@ -173,4 +173,15 @@ extension DaemonEndToEndTests {
         let r = try worker.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "poll", waitSeconds: 25))
         #expect(r.lease?.endStep == 100, "\(r)")
     }
+
+    /// The idle timeout counts silence, not waiting: a `worker.lease` held for 3 s on a daemon
+    /// with `--idle-timeout 1` gets its (idle) reply instead of a closed connection.
+    @Test func idleTimeoutSparesAWaitingRequest() throws {
+        let d = try startDaemon(workers: 0, extraArgs: ["--idle-timeout", "1"])
+        defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
+        let worker = try RPCClient(socketPath: d.socket)
+        let r = try worker.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "poll", waitSeconds: 3))
+        #expect(r.lease == nil)
+        #expect(r.retryAfterSeconds == 0)
+    }
 }

@@ -2,16 +2,19 @@ import NIOCore
 import Synchronization
 
 /// What a connection's event-loop side and its async side share: how many `task.watch`
-/// streams it is pushing (a watching connection is never idle).
+/// streams it is pushing, and whether a request is being answered. Such a connection is not
+/// idle, however long since its last line (a watch, a long-polling `worker.lease`).
 final class ConnectionState: Sendable {
-    private let watches = Mutex(0)
-    var isWatching: Bool { watches.withLock { $0 > 0 } }
-    func watchStarted() { watches.withLock { $0 += 1 } }
-    func watchEnded() { watches.withLock { $0 -= 1 } }
+    private let counts = Mutex((watches: 0, requests: 0))
+    var isBusy: Bool { counts.withLock { $0.watches > 0 || $0.requests > 0 } }
+    func watchStarted() { counts.withLock { $0.watches += 1 } }
+    func watchEnded() { counts.withLock { $0.watches -= 1 } }
+    func requestStarted() { counts.withLock { $0.requests += 1 } }
+    func requestEnded() { counts.withLock { $0.requests -= 1 } }
 }
 
 /// Closes the connection when `IdleStateHandler` reports no read for the idle timeout,
-/// unless the connection is watching a task.
+/// unless the connection is busy (watching a task, or waiting for a reply).
 final class IdleCloseHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     let state: ConnectionState
@@ -24,7 +27,7 @@ final class IdleCloseHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? IdleStateHandler.IdleStateEvent, e == .read {
-            if !state.isWatching {
+            if !state.isBusy {
                 onIdle()
                 context.close(promise: nil)
             }

@@ -106,14 +106,14 @@ public final class RPCServer: Service, Sendable {
     // MARK: One connection
 
     func serve(_ a: Accepted) async {
-        let peer: PeerCredentials?
+        let peer: PeerCredentials
         do {
             peer = try await credentials(a.channel.channel)
         } catch {
             await refuse(a, .unauthorized("cannot read the peer's credentials: \(error)"))
             return
         }
-        if let refusal = admit(peer!) {
+        if let refusal = admit(peer) {
             await refuse(a, refusal)
             return
         }
@@ -123,7 +123,7 @@ public final class RPCServer: Service, Sendable {
                 try await self.exchange(inbound, outbound, state: a.state, peer: peer)
             }
         } catch {
-            logger.debug("connection ended: \(error)", metadata: ["peer.pid": "\(peer!.pid)"])
+            logger.debug("connection ended: \(error)", metadata: ["peer.pid": "\(peer.pid)"])
         }
     }
 
@@ -149,7 +149,9 @@ public final class RPCServer: Service, Sendable {
                         case .reply(let r): reply = r
                         case .request(let r):
                             request = r
+                            state.requestStarted()
                             reply = await handler.handle(r, peer: peer)
+                            state.requestEnded()
                         }
                     }
                     guard let reply else { continue }

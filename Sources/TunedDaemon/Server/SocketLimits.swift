@@ -9,7 +9,7 @@ public struct SocketLimits: Sendable {
     /// Connections served at once; one more gets a `tooManyConnections` line and is closed.
     public var maxConnections: Int = 64
     /// Seconds a connection may stay silent before the daemon closes it (0: never). A
-    /// connection that is watching a task (`task.watch`) is not idle.
+    /// connection that is watching a task (`task.watch`) or waiting for a reply is not idle.
     public var idleTimeout: Double = 300
     /// Bytes a request line may hold; a longer one is answered with `requestTooLarge`.
     public var maxLineBytes: Int = RPCRequestDecoder.defaultMaxLineBytes

@@ -7,10 +7,11 @@ import ServiceLifecycle
 /// of the group, so it is shut down first): `onStopping`, then the core stops leasing (workers
 /// get `idle`) and releases the leases of running segments, which are re-queued at once from
 /// their last committed checkpoint.
-struct LeaseService: Service {
+struct LeaseService: Service, CustomStringConvertible {
     let core: DaemonCore
     let interval: Duration
     let onStopping: @Sendable () -> Void
+    var description: String { "LeaseService" }
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
