@@ -29,8 +29,10 @@ let package = Package(
         .target(name: "TunedEngine", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
         // What a worker runs for one leased segment: a built-in workload or a command workload.
         .target(name: "TunedWorker", dependencies: ["TunedWorkloads", "TunedOptim", "TunedRPC"]),
+        // Meta-learning: task features, the critical-batch-size model, the recommendation policy.
+        .target(name: "TunedMeta", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads", "TunedEngine"]),
         // The daemon: socket server (POSIX, thread per connection), RPC methods, worker supervisor.
-        .target(name: "TunedDaemon", dependencies: ["TunedStore", "TunedRPC", "TunedEngine", "TunedWorker", "TunedWorkloads"]),
+        .target(name: "TunedDaemon", dependencies: ["TunedStore", "TunedRPC", "TunedEngine", "TunedWorker", "TunedWorkloads", "TunedMeta"]),
         .executableTarget(
             name: "tuned",
             dependencies: [
@@ -46,6 +48,7 @@ let package = Package(
             dependencies: ["TunedCLI", "TunedRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TunedMathTests", dependencies: ["TunedMath"]),
+        .testTarget(name: "TunedMetaTests", dependencies: ["TunedMeta", "TunedWorkloads", "TunedOptim", "TunedMath", "TunedEngine"]),
         .testTarget(
             name: "TunedOptimTests", dependencies: ["TunedOptim"],
             resources: [.copy("Fixtures")]
