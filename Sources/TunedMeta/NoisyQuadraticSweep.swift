@@ -45,20 +45,51 @@ public enum NoisyQuadraticSweep {
         return best.map { (steps: $0.0, learningRate: $0.1) }
     }
 
-    /// E[θ] after SGD with rate α and batch B has reached the target (noise-free mean path).
-    public static func meanAtTarget(
-        _ nqm: NoisyQuadratic<Double>, learningRate alpha: Double, steps: Int
-    ) -> [Double] {
-        nqm.start.enumerated().map { i, x in x * pow1(1 - alpha * nqm.curvatures[i], steps) }
+    /// The state where the target is reached with the per-step optimal rate.
+    public struct GreedyRun: Sendable {
+        public var steps: Int
+        public var mean: [Double]
+        public var variance: [Double]
     }
 
-    static func pow1(_ x: Double, _ n: Int) -> Double {
-        var r = 1.0, b = x, e = n
-        while e > 0 {
-            if e & 1 == 1 { r *= b }
-            b *= b
-            e >>= 1
+    /// SGD with the per-step optimal rate for batch B on the expected loss, until E[L] ≤ target:
+    /// α = Σh²q / (Σh³q + Σhc/B), q = E[θ²] = m² + v — McCandlish's ε_opt(B) = ε_max/(1 + B_noise/B)
+    /// with the expectations taken over θ's distribution. Nil if not within `maxSteps`.
+    public static func greedyRun(_ nqm: NoisyQuadratic<Double>, batchSize b: Double, target: Double, maxSteps: Int)
+        -> GreedyRun?
+    {
+        let h = nqm.curvatures, c = nqm.noise, d = nqm.dimension
+        var mean = nqm.start, variance = [Double](repeating: 0, count: d)
+        let noise = zip(h, c).reduce(0) { $0 + $1.0 * $1.1 }
+        for step in 1...maxSteps {
+            var num = 0.0, den = 0.0
+            for i in 0..<d {
+                let q = mean[i] * mean[i] + variance[i]
+                num += h[i] * h[i] * q
+                den += h[i] * h[i] * h[i] * q
+            }
+            let alpha = num / (den + noise / b)
+            var loss = 0.0
+            for i in 0..<d {
+                let r = 1 - alpha * h[i]
+                mean[i] *= r
+                variance[i] = r * r * variance[i] + alpha * alpha * c[i] / b
+                loss += 0.5 * h[i] * (mean[i] * mean[i] + variance[i])
+            }
+            if loss <= target { return GreedyRun(steps: step, mean: mean, variance: variance) }
         }
-        return r
+        return nil
+    }
+
+    /// The closed-form noise scale B_noise = tr(HC)/E[GᵀHG] = Σhᵢcᵢ / Σhᵢ³(mᵢ² + vᵢ) over the
+    /// distribution of θ with per-coordinate mean m and variance v (McCandlish et al. 2018, eq. 2.7).
+    public static func expectedNoiseScale(_ nqm: NoisyQuadratic<Double>, mean: [Double], variance: [Double]) -> Double {
+        var num = 0.0, den = 0.0
+        for i in 0..<nqm.dimension {
+            let h = nqm.curvatures[i]
+            num += h * nqm.noise[i]
+            den += h * h * h * (mean[i] * mean[i] + variance[i])
+        }
+        return num / den
     }
 }
