@@ -59,7 +59,7 @@ let package = Package(
         ),
         .testTarget(name: "TunedCLITests", dependencies: ["tuned"]),
         .testTarget(name: "TunedCLITunectlTests", dependencies: ["TunedCLI", "TunedRPC", "tunectl"]),
-        .testTarget(name: "TunedDaemonTests", dependencies: ["tuned", "TunedRPC"]),
+        .testTarget(name: "TunedDaemonTests", dependencies: ["tuned", "tunectl", "TunedRPC"]),
         .testTarget(name: "TunedStoreTests", dependencies: ["TunedStore"]),
         .testTarget(name: "TunedRPCTests", dependencies: ["TunedRPC"]),
         .testTarget(

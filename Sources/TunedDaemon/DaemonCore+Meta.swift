@@ -108,7 +108,13 @@ extension DaemonCore {
     func recordFeatures(_ id: TunedStore.TaskID, _ spec: TaskSpec) async {
         do {
             let workload = try WorkloadFactory.make(spec.workload, baseDirectory: spec.baseDirectory, scalar: Double.self)
-            let d = TaskDescription(workload.features, stepBudget: spec.budget.steps)
+            var d = TaskDescription(workload.features, stepBudget: spec.budget.steps)
+            // The batch size is a fixed feature only when the search does not vary it.
+            switch spec.search.parameters["batch_size"] {
+            case nil: break
+            case .fixed(let v)?: d.batchSize = v.doubleValue.map { Int($0) } ?? d.batchSize
+            default: d.batchSize = nil
+            }
             let e = JSONEncoder()
             e.outputFormatting = .sortedKeys
             try await store.setTaskFeatures(id, featuresJSON: String(decoding: try e.encode(d), as: UTF8.self))
