@@ -40,12 +40,14 @@ ids=()
 while read -r f; do ids+=("$("$bin/tunectl" submit "$f")"); done <"$work/files"
 echo "submitted ${#ids[@]} tasks × $trials trials"
 start=$(date +%s)
-for id in "${ids[@]}"; do
-    while :; do
-        status=$("$bin/tunectl" --json status "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
-        case "$status" in completed|succeeded) break ;; failed|cancelled) echo "task $id $status" >&2; break ;; esac
-        sleep 2
-    done
+# Poll the task list every 5 s (tolerating a busy daemon) until every task has ended.
+while :; do
+    sleep 5
+    left=$("$bin/tunectl" --json list 2>/dev/null | python3 -c '
+import json, sys
+tasks = json.load(sys.stdin)
+print(sum(1 for t in tasks if t["status"] not in ("completed", "failed", "cancelled")))' 2>/dev/null) || continue
+    [ "$left" = 0 ] && break
 done
 echo "suite tuned in $(( $(date +%s) - start )) s"
 
