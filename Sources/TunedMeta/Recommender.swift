@@ -73,7 +73,8 @@ public struct Recommender: Sendable {
         var options: [RecommendationReport.Option] = []
         let base = policy.baseline.predict(z)
         for family in policy.families {
-            let bytes = Self.stateBytes(family.optimizer, shapes: shapes)
+            let config = config(family, task, z, nearest)
+            let bytes = Self.stateBytes(config, shapes: shapes)
             if let budget = task.optimizerMemoryBytesPerParameter, let b = bytes, b > budget + 1e-9 {
                 excluded[family.optimizer] =
                     "needs \(Self.short(b)) bytes of optimizer state per parameter; the budget is \(Self.short(budget))"
@@ -87,7 +88,7 @@ public struct Recommender: Sendable {
             let spread = 2 * (policy.baseline.lotoRMSE + family.gap.lotoRMSE) + 0.05
             options.append(
                 RecommendationReport.Option(
-                    optimizer: family.optimizer, config: config(family, task, z, nearest),
+                    optimizer: family.optimizer, config: config,
                     predictedLoss: pow(10, logLoss), lossLow: pow(10, logLoss - spread),
                     lossHigh: pow(10, logLoss + spread), stateBytesPerParameter: bytes,
                     parameterGroups: family.optimizer == "muon"
@@ -177,17 +178,17 @@ public struct Recommender: Sendable {
     }
 
     /// Bytes of optimizer state per parameter in float32, from the optimizer TunedOptim builds.
-    static func stateBytes(_ optimizer: String, shapes: [[Int]]) -> Double? {
-        guard let config = try? TrialConfig(json: ["optimizer": .string(optimizer), "lr": .number(1e-3)]),
+    static func stateBytes(_ json: [String: JSONValue], shapes: [[Int]]) -> Double? {
+        guard let config = try? TrialConfig(json: json),
             let o = try? config.makeOptimizer(shapes: shapes, scalar: Float.self)
         else { return nil }
         return o.stateBytesPerParameter(shapes: shapes)
     }
 
+    /// Three significant digits, as the shortest decimal (2.93e-05, not 2.9299999999999997e-05).
     static func round(_ x: Double) -> Double {
         guard x != 0, x.isFinite else { return x }
-        let e = pow(10, floor(log10(abs(x))) - 2)
-        return (x / e).rounded() * e
+        return Double(String(format: "%.3g", x)) ?? x
     }
 
     static func short(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x) }
