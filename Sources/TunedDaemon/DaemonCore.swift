@@ -160,6 +160,7 @@ public actor DaemonCore {
             let p = r.params == nil || r.params!.isNull ? PolicyFitParams() : try r.decodeParams(PolicyFitParams.self)
             return try out(await policyFit(p))
         case RPCMethodName.policyShow: return try out(await policyShow())
+        case RPCMethodName.taskBatchSize: return try out(await batchSize(try r.decodeParams(TaskIDParams.self).taskID))
         default:
             if RPCMethodName.allMethods.contains(r.method) {
                 throw RPCError(.methodNotFound, "method `\(r.method)` is not implemented by this daemon yet", data: ["method": .string(r.method)])

@@ -124,12 +124,14 @@ public struct StrategyError: Error, Sendable, Equatable, CustomStringConvertible
 public enum Strategy: TuningStrategy {
     case random(RandomSearch)
     case grid(GridSearch)
+    case batchSweep(BatchSweep)
 
     public static func make(for spec: TaskSpec, seed: UInt64? = nil) throws(StrategyError) -> Strategy {
         switch spec.strategy.kind {
         case .random: return .random(RandomSearch(spec: spec, seed: seed))
         case .grid: return .grid(try GridSearch(spec: spec, seed: seed))
-        case .pbt, .asha, .batchSweep:
+        case .batchSweep: return .batchSweep(try BatchSweep(spec: spec, seed: seed))
+        case .pbt, .asha:
             throw StrategyError("strategy '\(spec.strategy.kind.rawValue)' is validated but not implemented yet; use random or grid")
         }
     }
@@ -138,6 +140,7 @@ public enum Strategy: TuningStrategy {
         switch self {
         case .random(let s): s
         case .grid(let s): s
+        case .batchSweep(let s): s
         }
     }
 
@@ -149,6 +152,7 @@ public enum Strategy: TuningStrategy {
         switch self {
         case .random(var s): defer { self = .random(s) }; return s.start()
         case .grid(var s): defer { self = .grid(s) }; return s.start()
+        case .batchSweep(var s): defer { self = .batchSweep(s) }; return s.start()
         }
     }
 
@@ -156,6 +160,7 @@ public enum Strategy: TuningStrategy {
         switch self {
         case .random(var s): defer { self = .random(s) }; return s.handle(event)
         case .grid(var s): defer { self = .grid(s) }; return s.handle(event)
+        case .batchSweep(var s): defer { self = .batchSweep(s) }; return s.handle(event)
         }
     }
 }

@@ -33,7 +33,7 @@ struct Tunectl: ParsableCommand {
             """,
         subcommands: [
             Submit.self, List.self, Status.self, Watch.self, Cancel.self, Results.self, Trials.self, Export.self,
-            Daemon.self, Recommend.self, Policy.self,
+            Daemon.self, Recommend.self, Policy.self, BatchSize.self,
         ]
     )
 

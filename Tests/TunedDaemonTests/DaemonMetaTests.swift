@@ -167,6 +167,56 @@ import Testing
         #expect(show.status == 0 && show.out.contains("OPTIMIZER") && show.out.contains("shipped"))
     }
 
+    /// A batch-sweep task on the NQM: one run per batch size, then `task.batchsize` measures
+    /// steps to target from the stored metrics and fits S(B); `tunectl batchsize --out` draws it.
+    @Test func aBatchSweepMeasuresStepsToTargetAndFitsTheCriticalBatchSize() throws {
+        let d = try e2e.startDaemon(workers: 2)
+        defer { _ = e2e.stop(d) }
+        let c = try RPCClient(socketPath: d.socket)
+        let task = """
+            name = "nqm-sweep"
+            [workload]
+            kind = "nqm"
+            dimension = 100
+            [search]
+            optimizer = ["sgd"]
+            lr = 0.1
+            [strategy]
+            kind = "batch-sweep"
+            batch_sizes = [1, 2, 4, 8, 32, 128]
+            target_loss = 0.3
+            [budget]
+            steps = 1000
+            seed = 5
+            [objective]
+            metric = "val_loss"
+            mode = "min"
+            """
+        let id = try e2e.submit(c, task)
+        #expect(try e2e.waitFinished(c, id).status == .completed)
+        let r = try c.call(RPCMethods.TaskBatchSize.self, TaskIDParams(taskID: id))
+        #expect(r.points.map(\.batchSize) == [1, 2, 4, 8, 32, 128])
+        let steps = r.points.compactMap(\.steps)
+        #expect(steps.count == 6)
+        #expect(steps.first! > steps.last!)
+        let bCrit = try #require(r.criticalBatchSize)
+        #expect(bCrit.low <= bCrit.value && bCrit.value <= bCrit.high)
+        #expect(bCrit.value > 0.1 && bCrit.value < 128)
+        print("batch sweep: S \(steps), B_crit \(bCrit)")
+
+        let svg = d.dir.appendingPathComponent("sweep.svg").path
+        let out = try tunectl(["--socket", d.socket, "batchsize", "\(id)", "--out", svg])
+        #expect(out.status == 0 && out.out.contains("B_crit"), "\(out.err)")
+        let drawn = try String(contentsOfFile: svg, encoding: .utf8)
+        #expect(drawn.components(separatedBy: "<circle").count == 7)
+        #expect(drawn.contains("<polyline") && drawn.hasPrefix("<svg"))
+        // A task of another strategy is refused with a message saying why.
+        let other = try e2e.submit(c, tinyTask("plain", dimension: 10))
+        #expect {
+            try c.call(RPCMethods.TaskBatchSize.self, TaskIDParams(taskID: other))
+        } throws: { error in "\(error)".contains("batch-sweep") }
+    }
+
     func toml(_ v: RPCValue) -> String {
         if let o = v.objectValue {
             return "{ " + o.keys.sorted().map { "\($0) = \(toml(o[$0]!))" }.joined(separator: ", ") + " }"

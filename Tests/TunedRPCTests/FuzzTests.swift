@@ -31,6 +31,7 @@ let paramDecoders: [String: @Sendable (RPCRequest) throws(RPCError) -> Void] = [
     RPCMethodName.recommend: { r throws(RPCError) in _ = try r.decodeParams(RecommendParams.self) },
     RPCMethodName.policyFit: { r throws(RPCError) in _ = try r.decodeParams(PolicyFitParams.self) },
     RPCMethodName.policyShow: { r throws(RPCError) in _ = try r.decodeParams(RPCEmpty.self) },
+    RPCMethodName.taskBatchSize: { r throws(RPCError) in _ = try r.decodeParams(TaskIDParams.self) },
     RPCMethodName.daemonStatus: { r throws(RPCError) in _ = try r.decodeParams(RPCEmpty.self) },
     RPCMethodName.workerHello: { r throws(RPCError) in _ = try r.decodeParams(WorkerHelloParams.self) },
     RPCMethodName.workerLease: { r throws(RPCError) in _ = try r.decodeParams(WorkerLeaseParams.self) },

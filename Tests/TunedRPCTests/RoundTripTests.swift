@@ -131,6 +131,11 @@ let roundTripSamples: [RoundTripSample] = [
     RoundTripSample(
         PolicyFitResult(policyVersion: 2, name: "store-2", tasksUsed: 40, metrics: ["tasks": 40], fittedAt: "2026-11-29T12:00:00Z"),
         keys: ["policy_version", "tasks_used", "fitted_at"]),
+    RoundTripSample(
+        BatchSizeReport(
+            taskID: 3, targetLoss: 0.1, points: [.init(batchSize: 8, steps: 120.5, finalLoss: 0.05, noiseScale: nil)],
+            criticalBatchSize: .init(value: 64, low: 40, high: 90), rSquared: 0.99),
+        keys: ["task_id", "target_loss", "b_crit", "batch_size", "r_squared"]),
     RoundTripSample(PolicyShowResult(version: nil, source: "shipped", document: ["kind": "recommendation"]), keys: ["source", "document"]),
     RoundTripSample(RPCEmpty()),
     RoundTripSample(
@@ -202,7 +207,7 @@ let roundTripSamples: [RoundTripSample] = [
         #expect(RPCMethods.TaskSubmit.name == "task.submit")
         #expect(RPCMethods.DaemonStatusMethod.name == "daemon.status")
         #expect(RPCMethods.WorkerFinish.name == "worker.finish")
-        #expect(Set(RPCMethodName.allMethods).count == 17)
+        #expect(Set(RPCMethodName.allMethods).count == 18)
     }
 
     @Test func encodingIsStableWithSortedKeys() throws {

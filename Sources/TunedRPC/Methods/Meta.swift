@@ -165,3 +165,77 @@ public struct PolicyShowResult: Codable, Sendable, Hashable {
         self.document = document
     }
 }
+
+/// `task.batchsize` (params `TaskIDParams`): a batch-sweep task's measured steps to target per
+/// batch size and the fit of S = S_min(1 + B_crit/B), E = E_min(1 + B/B_crit).
+public struct BatchSizeReport: Codable, Sendable, Hashable {
+    public struct Point: Codable, Sendable, Hashable {
+        public var batchSize: Int
+        /// Steps to reach the target (interpolated between evaluations); nil if never reached.
+        public var steps: Double?
+        public var finalLoss: Double?
+        /// The last gradient noise scale B_simple the run reported, if it measured one.
+        public var noiseScale: Double?
+
+        public init(batchSize: Int, steps: Double?, finalLoss: Double?, noiseScale: Double?) {
+            self.batchSize = batchSize
+            self.steps = steps
+            self.finalLoss = finalLoss
+            self.noiseScale = noiseScale
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case steps
+            case batchSize = "batch_size"
+            case finalLoss = "final_loss"
+            case noiseScale = "noise_scale"
+        }
+    }
+
+    /// A fitted value with its 95% interval.
+    public struct Estimate: Codable, Sendable, Hashable {
+        public var value: Double
+        public var low: Double
+        public var high: Double
+
+        public init(value: Double, low: Double, high: Double) {
+            self.value = value
+            self.low = low
+            self.high = high
+        }
+    }
+
+    public var taskID: TaskID
+    public var targetLoss: Double
+    public var points: [Point]
+    public var criticalBatchSize: Estimate?
+    public var minimumSteps: Estimate?
+    public var minimumExamples: Estimate?
+    public var rSquared: Double?
+    /// Why there is no fit (fewer than 3 batch sizes reached the target, the task still runs…).
+    public var note: String?
+
+    public init(
+        taskID: TaskID, targetLoss: Double, points: [Point], criticalBatchSize: Estimate? = nil,
+        minimumSteps: Estimate? = nil, minimumExamples: Estimate? = nil, rSquared: Double? = nil, note: String? = nil
+    ) {
+        self.taskID = taskID
+        self.targetLoss = targetLoss
+        self.points = points
+        self.criticalBatchSize = criticalBatchSize
+        self.minimumSteps = minimumSteps
+        self.minimumExamples = minimumExamples
+        self.rSquared = rSquared
+        self.note = note
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case points, note
+        case taskID = "task_id"
+        case targetLoss = "target_loss"
+        case criticalBatchSize = "b_crit"
+        case minimumSteps = "s_min"
+        case minimumExamples = "e_min"
+        case rSquared = "r_squared"
+    }
+}

@@ -20,6 +20,7 @@ public enum RPCMethodName {
     public static let recommend = "recommend"
     public static let policyFit = "policy.fit"
     public static let policyShow = "policy.show"
+    public static let taskBatchSize = "task.batchsize"
     public static let daemonStatus = "daemon.status"
     public static let workerHello = "worker.hello"
     public static let workerLease = "worker.lease"
@@ -35,7 +36,7 @@ public enum RPCMethodName {
     /// Every request method, for a dispatcher's completeness check.
     public static let allMethods: [String] = [
         taskSubmit, taskList, taskGet, taskCancel, taskWatch, taskResults, taskLineage, trialList,
-        recommend, policyFit, policyShow, daemonStatus, workerHello, workerLease, workerHeartbeat, workerReport,
+        recommend, policyFit, policyShow, taskBatchSize, daemonStatus, workerHello, workerLease, workerHeartbeat, workerReport,
         workerFinish,
     ]
 }
@@ -111,6 +112,11 @@ public enum RPCMethods {
         public typealias Params = RPCEmpty
         public typealias Result = PolicyShowResult
         public static let name = RPCMethodName.policyShow
+    }
+    public enum TaskBatchSize: RPCMethod {
+        public typealias Params = TaskIDParams
+        public typealias Result = BatchSizeReport
+        public static let name = RPCMethodName.taskBatchSize
     }
     public enum DaemonStatusMethod: RPCMethod {
         public typealias Params = RPCEmpty
