@@ -19,22 +19,24 @@ extension DaemonCore {
                 field: "task_id", "task \(id) is a \(task.strategy) task; `tunectl batchsize` reads batch-sweep tasks")
         }
         let metric = task.objectiveMetric
+        // StepsToTarget looks for value ≤ target; a metric to maximise (accuracy) is negated.
+        let sign = task.objectiveMode == .max ? -1.0 : 1.0
         var runs: [(batchSize: Int, rows: [(step: Int, value: Double)])] = []
         var points: [BatchSizeReport.Point] = []
         for t in try await store.trials(task: task.id).sorted(by: { $0.member < $1.member }) {
             let config = (try? JSONValue.parse(Data(t.configJSON.utf8)))?.objectValue ?? [:]
             guard let b = config["batch_size"]?.doubleValue.map({ Int($0) }) else { continue }
             let rows = try await store.metrics(trial: t.id)
-            let losses = rows.filter { $0.name == metric }.map { (step: $0.step, value: $0.value) }
+            let losses = rows.filter { $0.name == metric }.map { (step: $0.step, value: sign * $0.value) }
             runs.append((b, losses))
             points.append(
                 BatchSizeReport.Point(
-                    batchSize: b, steps: StepsToTarget.steps(losses, target: sweep.targetLoss),
-                    finalLoss: losses.max { $0.step < $1.step }?.value,
+                    batchSize: b, steps: StepsToTarget.steps(losses, target: sign * sweep.targetLoss),
+                    finalLoss: losses.max { $0.step < $1.step }.map { sign * $0.value },
                     noiseScale: rows.filter { $0.name == "noise_scale" && $0.value.isFinite }.max { $0.step < $1.step }?.value))
         }
         var report = BatchSizeReport(taskID: id, targetLoss: sweep.targetLoss, points: points)
-        let measured = StepsToTarget.points(runs, target: sweep.targetLoss).points
+        let measured = StepsToTarget.points(runs, target: sign * sweep.targetLoss).points
         do {
             let fit = try BatchSizeFit.fit(measured)
             func estimate(_ e: BatchSizeFit.Estimate) -> BatchSizeReport.Estimate { .init(value: e.value, low: e.low, high: e.high) }

@@ -15,6 +15,9 @@ public struct BatchSweep: TuningStrategy, Equatable {
         guard let settings = spec.strategy.batchSweep, !settings.batchSizes.isEmpty else {
             throw StrategyError("[strategy]: batch-sweep needs batch_sizes and target_loss")
         }
+        if let n = spec.strategy.trials, n > 1 {
+            throw StrategyError("[strategy] trials = \(n): batch-sweep runs one configuration per batch size for now; remove trials or set it to 1")
+        }
         self.settings = settings
         let base = spec.search.sample(seed: seed ?? spec.budget.seed, index: 0)
         let trials = settings.batchSizes.enumerated().map { i, b in
