@@ -32,11 +32,13 @@ let package = Package(
         .target(name: "TunedEngine", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads"]),
         // What a worker runs for one leased segment: a built-in workload or a command workload.
         .target(name: "TunedWorker", dependencies: ["TunedWorkloads", "TunedOptim", "TunedRPC"]),
+        // Meta-learning: task features, the critical-batch-size model, the recommendation policy.
+        .target(name: "TunedMeta", dependencies: ["TunedMath", "TunedOptim", "TunedWorkloads", "TunedEngine"]),
         // The daemon: NIO socket server, RPC methods, worker supervisor, one ServiceGroup, logging.
         .target(
             name: "TunedDaemon",
             dependencies: [
-                "TunedStore", "TunedRPC", "TunedEngine", "TunedWorker", "TunedWorkloads",
+                "TunedStore", "TunedRPC", "TunedEngine", "TunedWorker", "TunedWorkloads", "TunedMeta",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,6 +60,7 @@ let package = Package(
             dependencies: ["TunedCLI", "TunedRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TunedMathTests", dependencies: ["TunedMath"]),
+        .testTarget(name: "TunedMetaTests", dependencies: ["TunedMeta", "TunedWorkloads", "TunedOptim", "TunedMath", "TunedEngine"]),
         .testTarget(
             name: "TunedOptimTests", dependencies: ["TunedOptim"],
             resources: [.copy("Fixtures")]

@@ -17,6 +17,9 @@ set -e
 echo "== migrations in sync with store/migrations"
 bash scripts/gen-migrations.sh --check
 
+echo "== shipped policy embedded (policies/default.json)"
+bash scripts/gen-default-policy.sh --check
+
 echo "== conformance (public reference vectors)"
 .build/debug/tuned conformance Tests/TunedOptimTests/Fixtures/oracle | tail -n 1
 

@@ -181,6 +181,12 @@ public actor DaemonCore {
         case RPCMethodName.workerFinish:
             let p = try r.decodeParams(WorkerFinishParams.self)
             return try out(await serialized { try await finish(p) })
+        case RPCMethodName.recommend: return try out(await recommend(try r.decodeParams(RecommendParams.self)))
+        case RPCMethodName.policyFit:
+            let p = r.params == nil || r.params!.isNull ? PolicyFitParams() : try r.decodeParams(PolicyFitParams.self)
+            return try out(await policyFit(p))
+        case RPCMethodName.policyShow: return try out(await policyShow())
+        case RPCMethodName.taskBatchSize: return try out(await batchSize(try r.decodeParams(TaskIDParams.self).taskID))
         default:
             if RPCMethodName.allMethods.contains(r.method) {
                 throw RPCError(.methodNotFound, "method `\(r.method)` is not implemented by this daemon yet", data: ["method": .string(r.method)])
@@ -235,6 +241,7 @@ public actor DaemonCore {
             NewTask(name: spec.name, specText: p.text, specFormat: p.format == .toml ? .toml : .json, specJSON: jsonText(specJSON),
                     strategy: spec.strategy.kind.rawValue, seed: Int64(bitPattern: spec.budget.seed), objective: objective),
             trials: trials)
+        await recordFeatures(id, spec)
         let records = try await store.trials(task: id)
         tasks[id.rawValue] = TaskState(
             strategy: strategy, trialByMember: Dictionary(uniqueKeysWithValues: records.map { ($0.member, $0.id) }),

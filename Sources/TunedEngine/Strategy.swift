@@ -173,6 +173,7 @@ public enum Strategy: TuningStrategy {
     case grid(GridSearch)
     case pbt(PopulationBasedTraining)
     case asha(ASHA)
+    case batchSweep(BatchSweep)
 
     public static func make(for spec: TaskSpec, seed: UInt64? = nil) throws(StrategyError) -> Strategy {
         switch spec.strategy.kind {
@@ -180,8 +181,7 @@ public enum Strategy: TuningStrategy {
         case .grid: return .grid(try GridSearch(spec: spec, seed: seed))
         case .pbt: return .pbt(try PopulationBasedTraining(spec: spec, seed: seed))
         case .asha: return .asha(try ASHA(spec: spec, seed: seed))
-        case .batchSweep:
-            throw StrategyError("strategy '\(spec.strategy.kind.rawValue)' is validated but not implemented yet; use random or grid")
+        case .batchSweep: return .batchSweep(try BatchSweep(spec: spec, seed: seed))
         }
     }
 
@@ -191,6 +191,7 @@ public enum Strategy: TuningStrategy {
         case .grid(let s): s
         case .pbt(let s): s
         case .asha(let s): s
+        case .batchSweep(let s): s
         }
     }
 
@@ -205,6 +206,7 @@ public enum Strategy: TuningStrategy {
         case .grid(var s): defer { self = .grid(s) }; return s.start()
         case .pbt(var s): defer { self = .pbt(s) }; return s.start()
         case .asha(var s): defer { self = .asha(s) }; return s.start()
+        case .batchSweep(var s): defer { self = .batchSweep(s) }; return s.start()
         }
     }
 
@@ -214,6 +216,7 @@ public enum Strategy: TuningStrategy {
         case .grid(var s): defer { self = .grid(s) }; return s.handle(event)
         case .pbt(var s): defer { self = .pbt(s) }; return s.handle(event)
         case .asha(var s): defer { self = .asha(s) }; return s.handle(event)
+        case .batchSweep(var s): defer { self = .batchSweep(s) }; return s.handle(event)
         }
     }
 }

@@ -28,13 +28,14 @@ struct Tunectl: ParsableCommand {
               tunectl plot 7 --out task7.svg               # curves and the winning lineage
               tunectl --json results 7 | jq .best_config
               TUNED_SOCKET=./run/tuned.sock tunectl daemon status
+              tunectl recommend --task-features examples/features-digits-mlp.toml
 
             Exit status: 0 success, 1 a task failed or an error (one line on stderr says what to \
             fix), 2 a mistake in the command line.
             """,
         subcommands: [
             Submit.self, List.self, Status.self, Watch.self, Cancel.self, Results.self, Trials.self, Export.self,
-            Lineage.self, Plot.self, Daemon.self,
+            Lineage.self, Plot.self, Daemon.self, Recommend.self, Policy.self, BatchSize.self,
         ]
     )
 

@@ -114,16 +114,29 @@ let roundTripSamples: [RoundTripSample] = [
     RoundTripSample(
         RecommendParams(features: ["model_kind": "mlp", "parameter_count": 4810, "depth": 2], topK: 3),
         keys: ["features", "top_k"]),
+    RoundTripSample(RecommendParams(text: "depth = 2\n", filename: "f.toml"), keys: ["text", "filename"]),
     RoundTripSample(
         RecommendResult(
-            recommendations: [Recommendation(optimizer: "adamw", config: config, score: 0.9, predictedMetric: 0.08)],
-            policyVersion: "2026-11-29.1", confidence: 0.6, missingFeatures: ["gradient_noise_scale"]),
-        keys: ["policy_version", "missing_features", "predicted_metric"]),
+            policy: "shipped:default",
+            options: [
+                RecommendedOption(
+                    optimizer: "adamw", config: config, predictedLoss: 0.08, lossLow: 0.05, lossHigh: 0.12,
+                    stateBytesPerParameter: 8, hypergradientBeta: 1e-7)
+            ],
+            confidence: 0.6, missingFeatures: ["gradient_noise_scale"], excluded: ["muon": "no matrices"],
+            nearest: [NearestTask(name: "digits", id: 3, distance: 0.4, bestLoss: 0.07, bestConfig: config)]),
+        keys: ["missing_features", "options", "nearest", "excluded"]),
     RoundTripSample(PolicyFitParams(taskIDs: [1, 2, 3]), keys: ["task_ids"]),
     RoundTripSample(PolicyFitParams()),
     RoundTripSample(
-        PolicyFitResult(policyVersion: "v2", tasksUsed: 40, metrics: ["cv_rank_corr": 0.71], fittedAt: 3),
+        PolicyFitResult(policyVersion: 2, name: "store-2", tasksUsed: 40, metrics: ["tasks": 40], fittedAt: "2026-11-29T12:00:00Z"),
         keys: ["policy_version", "tasks_used", "fitted_at"]),
+    RoundTripSample(
+        BatchSizeReport(
+            taskID: 3, targetLoss: 0.1, points: [.init(batchSize: 8, steps: 120.5, finalLoss: 0.05, noiseScale: nil)],
+            criticalBatchSize: .init(value: 64, low: 40, high: 90), rSquared: 0.99),
+        keys: ["task_id", "target_loss", "b_crit", "batch_size", "r_squared"]),
+    RoundTripSample(PolicyShowResult(version: nil, source: "shipped", document: ["kind": "recommendation"]), keys: ["source", "document"]),
     RoundTripSample(RPCEmpty()),
     RoundTripSample(
         DaemonStatus(
@@ -194,7 +207,7 @@ let roundTripSamples: [RoundTripSample] = [
         #expect(RPCMethods.TaskSubmit.name == "task.submit")
         #expect(RPCMethods.DaemonStatusMethod.name == "daemon.status")
         #expect(RPCMethods.WorkerFinish.name == "worker.finish")
-        #expect(Set(RPCMethodName.allMethods).count == 17)
+        #expect(Set(RPCMethodName.allMethods).count == 19)
     }
 
     @Test func encodingIsStableWithSortedKeys() throws {

@@ -19,6 +19,8 @@ public enum RPCMethodName {
     public static let trialList = "trial.list"
     public static let recommend = "recommend"
     public static let policyFit = "policy.fit"
+    public static let policyShow = "policy.show"
+    public static let taskBatchSize = "task.batchsize"
     public static let daemonStatus = "daemon.status"
     public static let workerHello = "worker.hello"
     public static let workerLease = "worker.lease"
@@ -34,7 +36,7 @@ public enum RPCMethodName {
     /// Every request method, for a dispatcher's completeness check.
     public static let allMethods: [String] = [
         taskSubmit, taskList, taskGet, taskCancel, taskWatch, taskResults, taskLineage, taskCurves, trialList,
-        recommend, policyFit, daemonStatus, workerHello, workerLease, workerHeartbeat, workerReport,
+        recommend, policyFit, policyShow, taskBatchSize, daemonStatus, workerHello, workerLease, workerHeartbeat, workerReport,
         workerFinish,
     ]
 }
@@ -105,6 +107,16 @@ public enum RPCMethods {
         public typealias Params = PolicyFitParams
         public typealias Result = PolicyFitResult
         public static let name = RPCMethodName.policyFit
+    }
+    public enum PolicyShow: RPCMethod {
+        public typealias Params = RPCEmpty
+        public typealias Result = PolicyShowResult
+        public static let name = RPCMethodName.policyShow
+    }
+    public enum TaskBatchSize: RPCMethod {
+        public typealias Params = TaskIDParams
+        public typealias Result = BatchSizeReport
+        public static let name = RPCMethodName.taskBatchSize
     }
     public enum DaemonStatusMethod: RPCMethod {
         public typealias Params = RPCEmpty
