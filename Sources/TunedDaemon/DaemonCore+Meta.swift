@@ -53,7 +53,7 @@ extension DaemonCore {
             throw RPCError.invalidParams(field: "task_ids", e.message + "; run more tasks to completion first")
         }
         let version = try await store.savePolicy(kind: Self.policyKind, documentJSON: try PolicyCodec.encodeString(document))
-        log("policy \(name) (version \(version)) fitted from \(history.count) task(s)")
+        logger.info("policy \(name) (version \(version)) fitted from \(history.count) task(s)")
         return PolicyFitResult(
             policyVersion: version, name: name, tasksUsed: document.provenance.tasks.count,
             metrics: document.statistics, fittedAt: document.createdAt)
@@ -119,7 +119,7 @@ extension DaemonCore {
             e.outputFormatting = .sortedKeys
             try await store.setTaskFeatures(id, featuresJSON: String(decoding: try e.encode(d), as: UTF8.self))
         } catch {
-            log("task \(id): no task features recorded (\(error))")
+            logger.warning("task \(id): no task features recorded (\(error))")
         }
     }
 }
