@@ -73,7 +73,7 @@ final class SocketServer: @unchecked Sendable {
         self.fd = fd
     }
 
-    func start(handler: @escaping @Sendable (RPCRequest) -> RPCResponse?) {
+    func start(handler: @escaping @Sendable (RPCRequest, PeerCredentials?) -> RPCResponse?) {
         let t = Thread { [self] in
             while true {
                 let c = accept(fd, nil, nil)
@@ -97,8 +97,9 @@ final class SocketServer: @unchecked Sendable {
                     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 }
                 let maxLine = limits.maxLineBytes
+                let peer = Self.peerCredentials(c)  // ops: for the command-workload allow-list
                 let ct = Thread { [self] in
-                    Self.serve(c, maxLineBytes: maxLine, handler: handler)
+                    Self.serve(c, maxLineBytes: maxLine) { handler($0, peer) }
                     lock.withLock { active -= 1 }
                 }
                 ct.stackSize = 1 << 20
@@ -134,6 +135,13 @@ final class SocketServer: @unchecked Sendable {
             return .tooManyConnections(limit: limits.maxConnections)
         }
         return nil
+    }
+
+    static func peerCredentials(_ c: Int32) -> PeerCredentials? {
+        var cred = PeerCred(pid: 0, uid: UInt32.max, gid: UInt32.max)
+        var len = socklen_t(MemoryLayout<PeerCred>.size)
+        guard getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 else { return nil }
+        return PeerCredentials(uid: cred.uid, gid: cred.gid, pid: cred.pid)
     }
 
     /// The daemon's own uid, root, and members (primary or supplementary) of the socket's group.

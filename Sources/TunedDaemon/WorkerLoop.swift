@@ -21,7 +21,7 @@ public enum WorkerMain {
         }
     }
 
-    public static func run(socketPath: String, workerID: String) -> Int32 {
+    public static func run(socketPath: String, workerID: String, limits: SegmentLimits = SegmentLimits()) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         var client: RPCClient?
         for _ in 0..<100 {
@@ -34,7 +34,9 @@ public enum WorkerMain {
         }
         do {
             let hello = try client.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: workerID, pid: getpid()))
-            let runner = SegmentRunner()
+            var runner = SegmentRunner(wallClockLimit: limits.wallSeconds)
+            runner.cpuTimeLimit = limits.cpuSeconds
+            runner.memoryLimitBytes = limits.memoryBytes
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             while true {
                 let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID))

@@ -9,14 +9,17 @@ final class WorkerSupervisor: @unchecked Sendable {
     let executable: URL
     let socketPath: String
     let count: Int
+    /// Per-segment limits, passed to each worker on its command line.
+    let segmentLimits: SegmentLimits
     private let lock = NSLock()
     private var processes: [String: Process] = [:]
     private var stopping = false
 
-    init(executable: URL, socketPath: String, count: Int) {
+    init(executable: URL, socketPath: String, count: Int, segmentLimits: SegmentLimits = SegmentLimits()) {
         self.executable = executable
         self.socketPath = socketPath
         self.count = count
+        self.segmentLimits = segmentLimits
     }
 
     var alive: Int { lock.withLock { processes.values.filter(\.isRunning).count } }
@@ -33,7 +36,7 @@ final class WorkerSupervisor: @unchecked Sendable {
         while !lock.withLock({ stopping }) {
             let p = Process()
             p.executableURL = executable
-            p.arguments = ["worker", "--socket", socketPath, "--id", id]
+            p.arguments = ["worker", "--socket", socketPath, "--id", id] + Self.arguments(segmentLimits)
             var env = ProcessInfo.processInfo.environment
             env["OPENBLAS_NUM_THREADS"] = "1"
             if env["OPENBLAS_CORETYPE"] == nil, let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
@@ -65,6 +68,15 @@ final class WorkerSupervisor: @unchecked Sendable {
             Thread.sleep(forTimeInterval: backoff)
             backoff = min(backoff * 2, 30)
         }
+    }
+
+    /// `tuned worker`'s flags for `limits`.
+    static func arguments(_ limits: SegmentLimits) -> [String] {
+        var a: [String] = []
+        if let m = limits.memoryBytes { a += ["--segment-memory-mb", String(m >> 20)] }
+        if let c = limits.cpuSeconds { a += ["--segment-cpu-seconds", String(c)] }
+        if let w = limits.wallSeconds { a += ["--segment-wall-seconds", String(w)] }
+        return a
     }
 
     /// SIGTERM to every worker, SIGKILL to those still alive after `grace` seconds.
