@@ -94,17 +94,22 @@ public struct DaemonConfig: Sendable, Equatable {
             c.allowUsers = reader.names(cw, "allow_users", what: "user")
             c.allowGroups = reader.names(cw, "allow_groups", what: "group")
         }
-        if !reader.problems.isEmpty { throw DaemonConfigError(reader.problems) }
+        if !reader.problems.isEmpty {
+            // In file order (a stable sort: problems of one line keep the order they were found in).
+            let sorted = reader.problems.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }
+            throw DaemonConfigError(sorted.map(\.element))
+        }
         return c
     }
 
     /// Reads and parses a file; a file that cannot be read is one problem naming it.
     public static func load(path: String) throws(DaemonConfigError) -> DaemonConfig {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw DaemonConfigError([TaskProblem(
-                file: path, line: nil, field: nil,
-                message: "cannot read the configuration file: \((error as NSError).localizedDescription)")])
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let why = FileManager.default.fileExists(atPath: path) ? "it is not readable by this user (check its permissions)" : "no such file"
+            throw DaemonConfigError([TaskProblem(file: path, line: nil, field: nil, message: "cannot read the configuration file: \(why)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DaemonConfigError([TaskProblem(file: path, line: nil, field: nil, message: "the configuration file is not UTF-8 text")])
         }
         return try parse(text, file: path)
     }
