@@ -61,6 +61,36 @@ import Glibc
         #expect(errors.split(separator: "\n").count == 3, "\(errors)")
     }
 
+    /// The file's settings reach the daemon; a flag wins over the file.
+    @Test func configurationFileSettingsApplyAndFlagsWin() throws {
+        let dir = Ops.scratch("conf")
+        let config = dir.appendingPathComponent("tuned.toml")
+        try """
+            socket = "/nonexistent/overridden-by-the-flag.sock"
+            socket_mode = "640"
+            workers = 5
+            lease_seconds = 7
+            [limits]
+            max_request_bytes = 4096
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let d = try Ops.Daemon.start(workers: 0, args: ["--config", config.path], in: dir)
+        defer { d.stop() }
+        let c = try d.client()
+        let status = try c.call(RPCMethods.DaemonStatusMethod.self)
+        #expect(status.socket == d.socket)  // --socket beat the file
+        #expect(status.workers.configured == 0)  // --workers beat the file
+        var st = stat()
+        #expect(stat(d.socket, &st) == 0 && st.st_mode & 0o777 == 0o640)
+        #expect(try c.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: "probe", pid: 1)).leaseSeconds == 7)
+        do {
+            _ = try c.call(RPCMethods.TaskSubmit.self, TaskSubmitParams(text: String(repeating: "#", count: 5000), format: .toml))
+            Issue.record("a 5000-byte line passed a 4096-byte limit")
+        } catch {
+            #expect(error.remoteError?.knownCode == .requestTooLarge, "\(error)")
+            #expect(error.message.contains("4096"), "\(error)")
+        }
+    }
+
     /// uid 65534 may use the socket (its gid is the socket's group) but not submit a command
     /// workload — until `[command_workloads] allow_users` names it; a built-in task is fine.
     @Test func commandWorkloadsNeedTheAllowList() throws {

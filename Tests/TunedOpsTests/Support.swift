@@ -102,3 +102,8 @@ enum Ops {
         }
     }
 }
+
+extension Error {
+    var remoteError: RPCError? { (self as? RPCClientError)?.remoteError }
+    var message: String { "\(self)" }
+}
