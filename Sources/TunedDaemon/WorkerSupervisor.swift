@@ -39,6 +39,8 @@ final class WorkerSupervisor: @unchecked Sendable {
             p.arguments = ["worker", "--socket", socketPath, "--id", id] + Self.arguments(segmentLimits)
             var env = ProcessInfo.processInfo.environment
             env["OPENBLAS_NUM_THREADS"] = "1"
+            // systemd's notification socket is the daemon's alone (NotifyAccess=main).
+            for k in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { env[k] = nil }
             if env["OPENBLAS_CORETYPE"] == nil, let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
                 if cpu.contains(" avx512f") { env["OPENBLAS_CORETYPE"] = "SkylakeX" } else if cpu.contains(" avx2") { env["OPENBLAS_CORETYPE"] = "Haswell" }
             }
