@@ -516,6 +516,8 @@ def check_soak(args, base):
     stop.set()
     for t in threads:
         t.join()
+    c.close()  # idle for the whole soak: the daemon's idle timeout (300 s) has closed it
+    c = d.client()
     segs = c.call("task.get", {"task_id": tid})["steps_done"]
     c.call("task.cancel", {"task_id": tid})
     c.close()
@@ -605,7 +607,6 @@ def main():
     for c in only:
         if c not in CHECKS:
             sys.exit(f"reliability: unknown check '{c}' (known: {', '.join(CHECKS)})")
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL) if hasattr(signal, "SIGPIPE") else None
     base = tempfile.mkdtemp(prefix="tuned-reliability-")
     os.chmod(base, 0o755)  # the other-uid check must reach the socket to be refused by the daemon
     print(f"reliability: {args.tuned}, {'smoke' if args.smoke else 'short' if args.short else 'full'} run, folder {base}", flush=True)
