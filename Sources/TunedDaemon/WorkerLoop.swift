@@ -47,10 +47,13 @@ public enum WorkerMain {
                 let flags = Flags()
                 let interval = max(0.2, min(hello.heartbeatSeconds, lease.leaseSeconds / 3))
                 let hb = Thread {
-                    let hc = try? RPCClient(socketPath: socketPath)
+                    // Connected at the first beat only: a segment shorter than one interval opens
+                    // no connection (short segments would otherwise hold dozens open at once).
+                    var hc: RPCClient?
                     while !flags.done {
                         Thread.sleep(forTimeInterval: interval)
                         if flags.done { break }
+                        if hc == nil { hc = try? RPCClient(socketPath: socketPath) }
                         do {
                             let h = try hc?.call(RPCMethods.WorkerHeartbeat.self, WorkerSegmentParams(workerID: workerID, segmentID: lease.segmentID))
                             if h?.stop == true { flags.stop = true }
