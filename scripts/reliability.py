@@ -558,8 +558,9 @@ mode = "min"
     rss_at = {}
     while True:
         done = db.execute("SELECT COUNT(*) FROM trials WHERE task_id = ? AND status IN ('succeeded','failed')", (tid,)).fetchone()[0]
-        if done >= 100 and 100 not in rss_at:
-            rss_at[100] = d.rss_kib()
+        for mark in (100, 1000, 2500, 5000):
+            if mark < n and done >= mark and mark not in rss_at:
+                rss_at[mark] = d.rss_kib()
         if done >= n:
             break
         if time.time() - t0 > 3600:
@@ -572,9 +573,10 @@ mode = "min"
     c.close()
     d.stop()
     growth = rss_at[n] / rss_at[100] - 1
+    curve = ", ".join(f"{k}: {v / 1024:.1f}" for k, v in sorted(rss_at.items()))
     return growth <= 0.10, (
-        f"daemon RSS {rss_at[100] / 1024:.1f} MiB after 100 finished trials, {rss_at[n] / 1024:.1f} MiB after {n} "
-        f"({growth * 100:+.1f} %); {n} trials in {seconds:.0f} s ({n / seconds:.0f} trials/s)")
+        f"daemon RSS after 100 finished trials {rss_at[100] / 1024:.1f} MiB, after {n} {rss_at[n] / 1024:.1f} MiB "
+        f"({growth * 100:+.1f} %; MiB by trials finished: {curve}); {n} trials in {seconds:.0f} s ({n / seconds:.0f} trials/s)")
 
 
 # ---------------------------------------------------------------- main
