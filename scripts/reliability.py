@@ -6,10 +6,11 @@ each: kill -9 of the daemon mid-task, kill -9 / SIGSTOP of workers, fuzzed proto
 broken task and configuration files, a full disk, another uid, a soak of 64 clients, and
 daemon memory against history. Exit status 0 when every line passes.
 """
-import argparse, glob, json, os, random, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, threading, time
+import argparse, atexit, glob, json, os, random, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, threading, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = []  # (name, passed, detail)
+DAEMONS = []  # every daemon started, stopped at exit whatever happens
 
 
 def log(msg):
@@ -63,6 +64,7 @@ class Daemon:
         self.store = store or os.path.join(root, "store", "tuned.db")
         self.proc = None
         self.starts = 0
+        DAEMONS.append(self)
 
     def start(self):
         self.starts += 1
@@ -612,6 +614,9 @@ def main():
     for c in only:
         if c not in CHECKS:
             sys.exit(f"reliability: unknown check '{c}' (known: {', '.join(CHECKS)})")
+    atexit.register(lambda: [d.stop() for d in DAEMONS])
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda s, f: sys.exit(128 + s))
     base = tempfile.mkdtemp(prefix="tuned-reliability-")
     os.chmod(base, 0o755)  # the other-uid check must reach the socket to be refused by the daemon
     print(f"reliability: {args.tuned}, {'smoke' if args.smoke else 'short' if args.short else 'full'} run, folder {base}", flush=True)
