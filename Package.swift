@@ -78,6 +78,11 @@ let package = Package(
             name: "TunedEngineTests", dependencies: ["TunedEngine", "TunedWorkloads", "TunedOptim", "TunedMath"],
             resources: [.copy("Fixtures")]
         ),
+        // Operations: configuration file, allow-list, sd_notify, install.sh, the unit, worker limits.
+        .testTarget(
+            name: "TunedOpsTests", dependencies: ["tuned", "TunedDaemon", "TunedEngine", "TunedWorker", "TunedRPC"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "TunedWorkerTests", dependencies: ["TunedWorker", "TunedWorkloads", "TunedOptim", "TunedRPC"],
             resources: [.copy("Fixtures")]

@@ -11,6 +11,8 @@ packages=(
   librsvg2-bin      # rsvg-convert: tests rasterise the SVG plots
   sqlite3           # the daemon tests read the store with the sqlite3 CLI
   python3           # command-workload test fixtures and the quickstart are Python scripts
+  util-linux        # prlimit (per-segment memory/CPU limits of command workloads), setpriv (tests)
+  systemd           # systemd-analyze verify of scripts/tuned.service, systemd-sysusers (install.sh)
 )
 
 missing=()

@@ -20,6 +20,8 @@ public actor DaemonCore {
     var workersConfigured = 0
     var workersAlive: @Sendable () -> Int = { 0 }
     var ticks = 0
+    /// Who may submit command workloads (ops: `[command_workloads]` of the configuration file).
+    var commandPolicy = CommandWorkloadPolicy(daemonUID: getuid())
 
     struct TaskState {
         var strategy: Strategy
@@ -76,6 +78,10 @@ public actor DaemonCore {
 
     public func beginShutdown() { shuttingDown = true }
 
+    public var isShuttingDown: Bool { shuttingDown }
+
+    public func setCommandPolicy(_ policy: CommandWorkloadPolicy) { commandPolicy = policy }
+
     var storeDirectory: String { URL(fileURLWithPath: storePath).deletingLastPathComponent().path }
 
     // MARK: Start-up
@@ -120,7 +126,7 @@ public actor DaemonCore {
     public func handle(_ request: RPCRequest, peer: PeerCredentials?) async -> RPCResponse? {
         let id = request.id
         do {
-            let result = try await dispatch(request)
+            let result = try await dispatch(request, peer: peer)
             noteChange(request.method, result)
             guard let id else { return nil }
             return RPCResponse(id: id, body: .result(result))
@@ -141,13 +147,13 @@ public actor DaemonCore {
         }
     }
 
-    func dispatch(_ r: RPCRequest) async throws -> RPCValue {
+    func dispatch(_ r: RPCRequest, peer: PeerCredentials?) async throws -> RPCValue {
         func out<T: Encodable>(_ v: T) throws -> RPCValue { try RPCCoding.value(of: v) }
         switch r.method {
         case RPCMethodName.daemonStatus: return try out(await status())
         case RPCMethodName.taskSubmit:
             let p = try r.decodeParams(TaskSubmitParams.self)
-            return try out(await serialized { try await submit(p) })
+            return try out(await serialized { try await submit(p, peer: peer) })
         case RPCMethodName.taskList:
             let p = r.params == nil || r.params!.isNull ? TaskListParams() : try r.decodeParams(TaskListParams.self)
             return try out(await list(p))
@@ -208,7 +214,7 @@ public actor DaemonCore {
             socket: socketPath, store: .init(path: storePath, sizeBytes: size))
     }
 
-    func submit(_ p: TaskSubmitParams) async throws -> TaskSubmitResult {
+    func submit(_ p: TaskSubmitParams, peer: PeerCredentials?) async throws -> TaskSubmitResult {
         if shuttingDown { throw RPCError.shuttingDown() }
         let file = p.filename ?? "task.\(p.format.rawValue)"
         let base = p.baseDir ?? FileManager.default.currentDirectoryPath
@@ -221,6 +227,10 @@ public actor DaemonCore {
             let first = error.problems.first(where: { $0.line != nil }) ?? error.problems.first
             let more = error.problems.count > 1 ? " (and \(error.problems.count - 1) more problem(s))" : ""
             throw RPCError.validationFailed((first?.message ?? "invalid task file") + more, file: first?.file ?? file, line: first?.line, field: first?.field)
+        }
+        if spec.workload["kind"]?.stringValue == "command", let refusal = commandPolicy.check(peer) {
+            log("task.submit refused: \(refusal)")
+            throw RPCError.unauthorized(refusal)
         }
         var strategy: Strategy
         do { strategy = try Strategy.make(for: spec) } catch {

@@ -16,6 +16,10 @@ public struct ServeOptions: Sendable {
     public var leaseSeconds: Double = 10
     public var limits = SocketLimits()
     public var logLevel: Logger.Level = .info
+    /// Per-segment memory, CPU and wall-clock limits, passed to every worker.
+    public var segmentLimits = SegmentLimits()
+    /// Who may submit command workloads (`[command_workloads]`); nil = the daemon's user and root.
+    public var commandPolicy: CommandWorkloadPolicy?
     /// Called once the socket accepts connections (sd_notify `READY=1` goes here).
     public var onReady: @Sendable () -> Void = {}
     /// Called when a graceful shutdown begins, before anything stops (`STOPPING=1`).
@@ -42,20 +46,43 @@ public enum DaemonMain {
         let core = DaemonCore(
             store: store, storePath: options.storePath, socketPath: options.socketPath,
             leaseSeconds: options.leaseSeconds, logger: logger)
+        if let policy = options.commandPolicy { await core.setCommandPolicy(policy) }
         try await core.recover()
+
+        // systemd Type=notify: READY once the socket accepts, watchdog pings while the core
+        // answers, STOPPING when a graceful shutdown begins (no-ops without $NOTIFY_SOCKET).
+        let notifier = SystemdNotifier()
+        let watchdog = notifier.flatMap { n in
+            n.watchdogInterval.map { interval in
+                Task {
+                    while !Task.isCancelled {
+                        _ = await core.isShuttingDown  // the actor answers: the daemon is not wedged
+                        n.notify("WATCHDOG=1")
+                        try? await Task.sleep(for: .seconds(interval))
+                    }
+                }
+            }
+        }
+        let onReady: @Sendable () -> Void = {
+            notifier?.notify("READY=1\nSTATUS=serving on \(options.socketPath)\nMAINPID=\(getpid())")
+            options.onReady()
+        }
 
         let server = RPCServer(
             path: options.socketPath, limits: options.limits, handler: core, logger: Logger(label: "tuned.rpc"),
-            onReady: options.onReady)
+            onReady: onReady)
         let exe = URL(
             fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0])
         let supervisor = WorkerSupervisor(
             executable: exe, socketPath: options.socketPath, count: options.workers, logLevel: options.logLevel,
+            segmentLimits: options.segmentLimits,
             logger: Logger(label: "tuned.supervisor"))
         await core.setWorkers(configured: options.workers, alive: { supervisor.alive })
         let leases = LeaseService(core: core, interval: .seconds(1)) {
             logger.notice("shutting down")
+            notifier?.notify("STOPPING=1")
+            watchdog?.cancel()
             options.onStopping()
         }
 

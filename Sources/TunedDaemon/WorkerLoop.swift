@@ -22,7 +22,7 @@ public enum WorkerMain {
         }
     }
 
-    public static func run(socketPath: String, workerID: String) -> Int32 {
+    public static func run(socketPath: String, workerID: String, limits: SegmentLimits = SegmentLimits()) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         var logger = Logger(label: "tuned.worker")
         logger[metadataKey: "worker.id"] = "\(workerID)"
@@ -38,7 +38,9 @@ public enum WorkerMain {
         do {
             let hello = try client.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: workerID, pid: getpid()))
             let segmentLogger = logger
-            let runner = SegmentRunner(log: { line in segmentLogger.info("\(line)") })  // command output, warnings
+            var runner = SegmentRunner(wallClockLimit: limits.wallSeconds, log: { line in segmentLogger.info("\(line)") })  // command output, warnings
+            runner.cpuTimeLimit = limits.cpuSeconds
+            runner.memoryLimitBytes = limits.memoryBytes
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             while true {
                 let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID, waitSeconds: 5))
@@ -49,10 +51,13 @@ public enum WorkerMain {
                 let flags = Flags()
                 let interval = max(0.2, min(hello.heartbeatSeconds, lease.leaseSeconds / 3))
                 let hb = Thread {
-                    let hc = try? RPCClient(socketPath: socketPath)
+                    // Connected at the first beat only: a segment shorter than one interval opens
+                    // no connection (short segments would otherwise hold dozens open at once).
+                    var hc: RPCClient?
                     while !flags.done {
                         Thread.sleep(forTimeInterval: interval)
                         if flags.done { break }
+                        if hc == nil { hc = try? RPCClient(socketPath: socketPath) }
                         do {
                             let h = try hc?.call(RPCMethods.WorkerHeartbeat.self, WorkerSegmentParams(workerID: workerID, segmentID: lease.segmentID))
                             if h?.stop == true { flags.stop = true }

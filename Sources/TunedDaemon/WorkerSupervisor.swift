@@ -15,15 +15,21 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
     let count: Int
     let logLevel: Logger.Level
     let logger: Logger
+    /// Per-segment limits, passed to each worker on its command line.
+    let segmentLimits: SegmentLimits
     private let lock = NSLock()
     private var processes: [String: Process] = [:]
     private var stopping = false
 
-    init(executable: URL, socketPath: String, count: Int, logLevel: Logger.Level, logger: Logger) {
+    init(
+        executable: URL, socketPath: String, count: Int, logLevel: Logger.Level,
+        segmentLimits: SegmentLimits = SegmentLimits(), logger: Logger
+    ) {
         self.executable = executable
         self.socketPath = socketPath
         self.count = count
         self.logLevel = logLevel
+        self.segmentLimits = segmentLimits
         self.logger = logger
     }
 
@@ -47,6 +53,8 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
     static func environment() -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
+        // systemd's notification socket is the daemon's alone (NotifyAccess=main).
+        for k in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { env[k] = nil }
         if env["OPENBLAS_CORETYPE"] == nil, let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
             if cpu.contains(" avx512f") {
                 env["OPENBLAS_CORETYPE"] = "SkylakeX"
@@ -64,6 +72,7 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
             let p = Process()
             p.executableURL = executable
             p.arguments = ["worker", "--socket", socketPath, "--id", id, "--log-level", logLevel.rawValue]
+                + Self.arguments(segmentLimits)
             p.environment = env
             let done = DispatchSemaphore(value: 0)
             p.terminationHandler = { _ in done.signal() }
@@ -92,6 +101,15 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
             Thread.sleep(forTimeInterval: backoff)
             backoff = min(backoff * 2, 30)
         }
+    }
+
+    /// `tuned worker`'s flags for `limits`.
+    static func arguments(_ limits: SegmentLimits) -> [String] {
+        var a: [String] = []
+        if let m = limits.memoryBytes { a += ["--segment-memory-mb", String(m >> 20)] }
+        if let c = limits.cpuSeconds { a += ["--segment-cpu-seconds", String(c)] }
+        if let w = limits.wallSeconds { a += ["--segment-wall-seconds", String(w)] }
+        return a
     }
 
     /// SIGTERM to every worker, SIGKILL to those still alive after `grace` seconds.

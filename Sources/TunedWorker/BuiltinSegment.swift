@@ -68,6 +68,8 @@ public struct BuiltinSegment: Sendable {
     public enum Stop: Sendable, Equatable {
         case cancelled
         case timedOut(limit: Double)
+        /// Over a CPU-time or memory limit of the segment.
+        case limit(SegmentLimit)
     }
 
     /// The state at the end of the segment, evaluated on the whole training and validation sets.

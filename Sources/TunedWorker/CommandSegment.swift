@@ -10,6 +10,8 @@ struct CommandSegment {
     var seed: UInt64
     var workDirectory: URL
     var wallClockLimit: Double?
+    var cpuTimeLimit: Double?
+    var memoryLimitBytes: UInt64?
     var killGracePeriod: Double
     var stderrTailBytes: Int
     var log: @Sendable (String) -> Void
@@ -89,6 +91,16 @@ struct CommandSegment {
         let process = Process()
         process.executableURL = executable
         process.arguments = Array(workload.command.dropFirst())
+        // Memory and CPU limits: prlimit(1) sets RLIMIT_AS / RLIMIT_CPU on itself, then
+        // executes the program in the same process, which therefore starts under them.
+        let prefix = ResourceUsage.prlimitPrefix(memoryBytes: memoryLimitBytes, cpuSeconds: cpuTimeLimit)
+        if !prefix.isEmpty {
+            guard let prlimit = ResourceUsage.prlimitPath else {
+                return fail("the worker has per-segment memory/CPU limits but prlimit(1) is not installed (Debian: apt-get install util-linux)")
+            }
+            process.executableURL = URL(fileURLWithPath: prlimit)
+            process.arguments = prefix + [executable.path] + Array(workload.command.dropFirst())
+        }
         process.currentDirectoryURL = directory
         process.environment = env
         process.standardInput = FileHandle.nullDevice
@@ -134,7 +146,8 @@ struct CommandSegment {
             }
         }
 
-        enum Stop { case cancelled, timedOut, diverged(Int64) }
+        enum Stop { case cancelled, timedOut, diverged(Int64), limit(SegmentLimit) }
+        var peakVirtual: UInt64 = 0, lastCPU: Double = 0
         var stop: Stop?
         var termSentAt = Date.distantFuture
         var killed = false
@@ -160,11 +173,19 @@ struct CommandSegment {
                 leaderExited = (now, p.exitStatus)
                 if ownGroup { _ = kill(-pid, SIGKILL) }
             }
+            if leaderExited == nil {
+                if let v = ResourceUsage.virtualBytes(of: pid) { peakVirtual = max(peakVirtual, v) }
+                if let c = ResourceUsage.cpuSeconds(of: pid) { lastCPU = max(lastCPU, c) }
+            }
             if stop == nil {
                 if isCancelled() {
                     stop = .cancelled
                 } else if let limit = wallClockLimit, now.timeIntervalSince(t0) > limit {
                     stop = .timedOut
+                } else if let m = memoryLimitBytes, let rss = ResourceUsage.residentBytes(of: pid), rss > m {
+                    stop = .limit(.memory(limitBytes: m, usedBytes: rss))
+                } else if let c = cpuTimeLimit, lastCPU > c + 3 {
+                    stop = .limit(.cpu(limitSeconds: c, usedSeconds: lastCPU))  // RLIMIT_CPU did not stop it
                 } else if let s = sink.divergedStep {
                     stop = .diverged(s)
                 }
@@ -203,9 +224,14 @@ struct CommandSegment {
             result.outcome = .timedOut(limitSeconds: wallClockLimit ?? 0, stderrTail: tail)
         case .diverged(let s)?:
             result.outcome = .diverged(step: s)
+        case .limit(let l)?:
+            result.outcome = .failed(error: "\(workload.command[0]) \(l.message); killed", stderrTail: tail)
         case nil:
             if let s = sink.divergedStep {
                 result.outcome = .diverged(step: s)
+            } else if let l = overLimit(status: status, signalled: signalled, tail: tail, peakVirtual: peakVirtual, cpu: lastCPU) {
+                let how = signalled ? "was killed by signal \(status)" : "exited with status \(status)"
+                result.outcome = .failed(error: "\(workload.command[0]) \(l.message): it \(how)", stderrTail: tail)
             } else if signalled {
                 let name = strsignal(status).map { String(cString: $0) } ?? "signal \(status)"
                 result.outcome = .failed(error: "\(workload.command[0]) was killed by signal \(status) (\(name))", stderrTail: tail)
@@ -216,6 +242,23 @@ struct CommandSegment {
             }
         }
         return result
+    }
+
+    /// Whether a program that failed did so at one of its limits: SIGXCPU (or SIGKILL at
+    /// RLIMIT_CPU's hard limit) after using its CPU time; a failed allocation (the usual
+    /// words in its stderr, or an address space that had reached 90 % of RLIMIT_AS).
+    private func overLimit(status: Int32, signalled: Bool, tail: String?, peakVirtual: UInt64, cpu: Double) -> SegmentLimit? {
+        guard signalled || status != 0 else { return nil }
+        if let c = cpuTimeLimit, signalled, status == SIGXCPU || (status == SIGKILL && cpu >= c - 0.5) {
+            return .cpu(limitSeconds: c, usedSeconds: cpu > 0 ? cpu : nil)
+        }
+        if let m = memoryLimitBytes {
+            let words = ["MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory", "Out of memory", "memory exhausted"]
+            if peakVirtual >= m / 10 * 9 || words.contains(where: { tail?.contains($0) == true }) {
+                return .memory(limitBytes: m, usedBytes: nil)
+            }
+        }
+        return nil
     }
 
     /// Exit status 0: the checkpoint is whatever the program wrote. An empty directory is

@@ -60,7 +60,8 @@ public struct SegmentResult: Sendable, Equatable {
         case .timedOut(let limit, let tail):
             return WorkerFinishParams(
                 workerID: workerID, segmentID: segmentID, status: .failed,
-                error: "killed after exceeding the wall-clock limit of \(limit) s", stderrTail: tail ?? stderrTail)
+                error: "killed after exceeding the wall-clock limit of \(SegmentLimit.seconds(limit)) s per segment ([limits] segment_wall_seconds of the daemon's configuration)",
+                stderrTail: tail ?? stderrTail)
         }
     }
 }

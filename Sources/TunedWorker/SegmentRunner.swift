@@ -27,6 +27,13 @@ import TunedWorkloads
 public struct SegmentRunner: Sendable {
     /// Kill a segment that runs longer than this many seconds (nil: no limit).
     public var wallClockLimit: Double?
+    /// Fail a segment that uses more CPU seconds than this (nil: no limit). A command gets it
+    /// as RLIMIT_CPU (through prlimit(1)); a built-in workload is checked between chunks.
+    public var cpuTimeLimit: Double?
+    /// Fail a segment whose memory exceeds this (nil: no limit). A command gets it as
+    /// RLIMIT_AS (its address space); a built-in workload: the worker's resident size, checked
+    /// between chunks.
+    public var memoryLimitBytes: UInt64?
     /// Seconds between SIGTERM and SIGKILL when a command is stopped.
     public var killGracePeriod: Double
     /// How much of a command's stderr to keep.
@@ -37,10 +44,13 @@ public struct SegmentRunner: Sendable {
     public var workloadCache = WorkloadCache()
 
     public init(
-        wallClockLimit: Double? = nil, killGracePeriod: Double = 5, stderrTailBytes: Int = 4096,
+        wallClockLimit: Double? = nil, cpuTimeLimit: Double? = nil, memoryLimitBytes: UInt64? = nil,
+        killGracePeriod: Double = 5, stderrTailBytes: Int = 4096,
         log: @escaping @Sendable (String) -> Void = SegmentRunner.logToStandardError
     ) {
         self.wallClockLimit = wallClockLimit
+        self.cpuTimeLimit = cpuTimeLimit
+        self.memoryLimitBytes = memoryLimitBytes
         self.killGracePeriod = killGracePeriod
         self.stderrTailBytes = stderrTailBytes
         self.log = log
@@ -72,7 +82,8 @@ public struct SegmentRunner: Sendable {
             for w in ignored { log("warning: \(w)") }
             let segment = CommandSegment(
                 lease: lease, workload: workload, seed: settings.seed, workDirectory: workDirectory,
-                wallClockLimit: wallClockLimit, killGracePeriod: killGracePeriod, stderrTailBytes: stderrTailBytes, log: log)
+                wallClockLimit: wallClockLimit, cpuTimeLimit: cpuTimeLimit, memoryLimitBytes: memoryLimitBytes,
+                killGracePeriod: killGracePeriod, stderrTailBytes: stderrTailBytes, log: log)
             var result = segment.run(
                 config: settings.config.mapValues(RPCValue.init), onMetrics: onMetrics, isCancelled: isCancelled)
             result.warnings = ignored + result.warnings
@@ -100,7 +111,8 @@ public struct SegmentRunner: Sendable {
         segment.workloadCache = workloadCache
         segment.restoreMode = settings.restoreMode
         var metricCount = 0
-        let limit = wallClockLimit
+        let limit = wallClockLimit, cpuLimit = cpuTimeLimit, memoryLimit = memoryLimitBytes
+        let cpu0 = ResourceUsage.processCPUSeconds()
         let r: BuiltinSegment.Result
         do {
             r = try segment.run(
@@ -113,6 +125,13 @@ public struct SegmentRunner: Sendable {
                 shouldStop: {
                     if isCancelled() { return .cancelled }
                     if let limit, Date().timeIntervalSince(t0) > limit { return .timedOut(limit: limit) }
+                    if let cpuLimit {
+                        let used = ResourceUsage.processCPUSeconds() - cpu0
+                        if used > cpuLimit { return .limit(.cpu(limitSeconds: cpuLimit, usedSeconds: used)) }
+                    }
+                    if let memoryLimit, let rss = ResourceUsage.residentBytes(), rss > memoryLimit {
+                        return .limit(.memory(limitBytes: memoryLimit, usedBytes: rss))
+                    }
                     return nil
                 })
         } catch {
@@ -124,6 +143,7 @@ public struct SegmentRunner: Sendable {
         switch r.stopped {
         case .cancelled?: result.outcome = .cancelled
         case .timedOut(let limit)?: result.outcome = .timedOut(limitSeconds: limit, stderrTail: nil)
+        case .limit(let l)?: result.outcome = .failed(error: "the workload " + l.message, stderrTail: nil)
         case nil:
             if r.diverged {
                 result.outcome = .diverged(step: Int64(r.divergedAtStep ?? r.step))

@@ -4,29 +4,40 @@ import TunedDaemon
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the daemon: JSON-RPC on a Unix socket, a SQLite store, N worker processes.")
+        commandName: "serve", abstract: "Run the daemon: JSON-RPC on a Unix socket, a SQLite store, N worker processes.",
+        discussion: """
+            Settings come from the configuration file (--config, default \(DaemonConfig.defaultPath) when it \
+            exists; every key and its default: scripts/tuned.toml), then $TUNED_SOCKET and $TUNED_STORE, then \
+            the flags below: a flag wins over the environment, the environment over the file. \
+            `tuned serve --check-config FILE` (or `tuned check-config FILE`) validates a file and exits.
+            """)
 
+    @Option(help: "Configuration file (TOML; default: \(DaemonConfig.defaultPath) if it exists).")
+    var config: String?
+    @Option(name: .customLong("check-config"), help: ArgumentHelp("Validate this configuration file, print every problem, exit 0 (valid) or 1.", valueName: "file"))
+    var checkConfig: String?
     @Option(help: "Unix socket path (default: $TUNED_SOCKET or /run/tuned/tuned.sock).")
     var socket: String?
     @Option(help: "SQLite store path (default: $TUNED_STORE or /var/lib/tuned/tuned.db).")
     var store: String?
     @Option(help: "Worker processes (default: the number of cores).")
     var workers: Int?
-    @Option(help: "Lease duration in seconds.")
-    var leaseSeconds: Double = 10
-    @Option(help: "Connections served at once; one more gets a `too many connections` error and is closed.")
-    var maxConnections: Int = 64
-    @Option(help: "Seconds a connection may stay silent before the daemon closes it (0: never).")
-    var idleTimeout: Double = 300
-    @Option(help: "The socket file's permission bits, in octal. Peers other than root, the daemon's uid and the socket's group are refused anyway.")
-    var socketMode: String = "660"
+    @Option(help: "Lease duration in seconds (default 10).")
+    var leaseSeconds: Double?
+    @Option(help: "Connections served at once (default 64); one more gets a `too many connections` error and is closed.")
+    var maxConnections: Int?
+    @Option(help: "Seconds a connection may stay silent before the daemon closes it (0: never; default 300).")
+    var idleTimeout: Double?
+    @Option(help: "The socket file's permission bits, in octal (default 660). Peers other than root, the daemon's uid and the socket's group are refused anyway.")
+    var socketMode: String?
     @Option(help: "Least severe log level written to stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
     func validate() throws {
-        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
-        guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 or more seconds") }
-        guard let m = UInt32(socketMode, radix: 8), m <= 0o777 else {
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if let idleTimeout, !(idleTimeout >= 0 && idleTimeout.isFinite) { throw ValidationError("--idle-timeout must be 0 or more seconds") }
+        if let leaseSeconds, !(leaseSeconds > 0 && leaseSeconds.isFinite) { throw ValidationError("--lease-seconds must be a positive number") }
+        if let socketMode, UInt32(socketMode, radix: 8).map({ $0 > 0o777 }) ?? true {
             throw ValidationError("--socket-mode must be octal permission bits like 660, got `\(socketMode)`")
         }
         guard DaemonLogging.level(logLevel) != nil else {
@@ -35,23 +46,69 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let checkConfig { throw ExitCode(CheckConfig.check(checkConfig)) }
         let env = ProcessInfo.processInfo.environment
-        let socketPath = socket ?? env["TUNED_SOCKET"] ?? "/run/tuned/tuned.sock"
-        let storePath = store ?? env["TUNED_STORE"] ?? "/var/lib/tuned/tuned.db"
+        let path = config ?? (FileManager.default.fileExists(atPath: DaemonConfig.defaultPath) ? DaemonConfig.defaultPath : nil)
+        var c = DaemonConfig()
+        var policy = CommandWorkloadPolicy(daemonUID: getuid(), configPath: path ?? DaemonConfig.defaultPath)
+        if let path {
+            do {
+                c = try DaemonConfig.load(path: path)
+                policy = try CommandWorkloadPolicy.resolve(c, file: path)
+            } catch {
+                FileHandle.standardError.write(Data("tuned: invalid configuration:\n\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        c.socketPath = socket ?? env["TUNED_SOCKET"] ?? c.socketPath
+        c.storePath = store ?? env["TUNED_STORE"] ?? c.storePath
+        if let workers { c.workers = workers }
+        if let leaseSeconds { c.leaseSeconds = leaseSeconds }
+        if let maxConnections { c.maxConnections = maxConnections }
+        if let idleTimeout { c.idleTimeoutSeconds = idleTimeout }
+        if let m = socketMode.flatMap({ UInt32($0, radix: 8) }) { c.socketMode = m }
+        var limits = SocketLimits()
+        limits.maxConnections = c.maxConnections
+        limits.idleTimeout = c.idleTimeoutSeconds
+        limits.maxLineBytes = c.maxRequestBytes
+        limits.socketMode = mode_t(c.socketMode)
         let level = DaemonLogging.level(logLevel) ?? .info
         DaemonLogging.bootstrap(level: level)
         var options = ServeOptions(
-            socketPath: socketPath, storePath: storePath, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
-        options.leaseSeconds = leaseSeconds
-        options.limits.maxConnections = maxConnections
-        options.limits.idleTimeout = idleTimeout
-        options.limits.socketMode = mode_t(UInt32(socketMode, radix: 8) ?? 0o660)
+            socketPath: c.socketPath, storePath: c.storePath, workers: c.workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        options.leaseSeconds = c.leaseSeconds
+        options.limits = limits
         options.logLevel = level
+        options.segmentLimits = c.segmentLimits
+        options.commandPolicy = policy
         do {
             try await DaemonMain.serve(options)
         } catch {
             FileHandle.standardError.write(Data("tuned: \(error)\n".utf8))
             throw ExitCode(1)
+        }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file: print every problem (file:line: key: what to fix), exit 0 or 1.")
+
+    @Argument(help: "The file (e.g. \(DaemonConfig.defaultPath)).")
+    var file: String
+
+    func run() throws { throw ExitCode(Self.check(file)) }
+
+    static func check(_ file: String) -> Int32 {
+        do {
+            let c = try DaemonConfig.load(path: file)
+            _ = try CommandWorkloadPolicy.resolve(c, file: file)
+            print("\(file): OK")
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            return 1
         }
     }
 }
@@ -67,6 +124,13 @@ struct Worker: ParsableCommand {
     @Option(help: "Least severe log level written to stderr (as for serve).")
     var logLevel: String = "info"
 
+    @Option(help: "Fail a segment whose memory exceeds this many MiB (command: RLIMIT_AS; built-in: the worker's RSS).")
+    var segmentMemoryMb: UInt64?
+    @Option(help: "Fail a segment that uses more CPU seconds than this (command: RLIMIT_CPU; built-in: getrusage).")
+    var segmentCpuSeconds: Double?
+    @Option(help: "Kill a segment that runs longer than this many seconds.")
+    var segmentWallSeconds: Double?
+
     func validate() throws {
         guard DaemonLogging.level(logLevel) != nil else {
             throw ValidationError("--log-level must be one of \(DaemonLogging.levelNames), got `\(logLevel)`")
@@ -76,7 +140,9 @@ struct Worker: ParsableCommand {
     func run() throws {
         DaemonLogging.bootstrap(level: DaemonLogging.level(logLevel) ?? .info)
         let path = socket ?? ProcessInfo.processInfo.environment["TUNED_SOCKET"] ?? "/run/tuned/tuned.sock"
-        let status = WorkerMain.run(socketPath: path, workerID: id)
+        let limits = SegmentLimits(
+            memoryBytes: segmentMemoryMb.map { $0 << 20 }, cpuSeconds: segmentCpuSeconds, wallSeconds: segmentWallSeconds)
+        let status = WorkerMain.run(socketPath: path, workerID: id, limits: limits)
         if status != 0 { throw ExitCode(status) }
     }
 }

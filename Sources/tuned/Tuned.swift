@@ -10,7 +10,7 @@ struct Tuned: AsyncParsableCommand {
             against reference vectors; `tuned train` trains one built-in workload; `tuned bench` measures \
             training and optimizer speed.
             """,
-        subcommands: [Serve.self, Worker.self, Conformance.self, Train.self, Bench.self],
+        subcommands: [Serve.self, CheckConfig.self, Worker.self, Conformance.self, Train.self, Bench.self],
         defaultSubcommand: Serve.self
     )
 }

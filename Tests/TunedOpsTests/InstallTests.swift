@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// scripts/install.sh into a temporary root (--root), with the built binaries (--binaries):
+/// the files, the user, idempotence, and --uninstall.
+@Suite struct InstallTests {
+    static let script = Ops.repositoryRoot.appendingPathComponent("scripts/install.sh").path
+
+    func install(_ root: URL, _ extra: [String] = []) throws -> Ops.Run {
+        try Ops.run("/bin/bash", [Self.script, "--root", root.path, "--binaries", Ops.productsDirectory.path] + extra)
+    }
+
+    func files(_ root: URL) -> [String] {
+        let e = FileManager.default.enumerator(atPath: root.path)
+        var out: [String] = []
+        while let p = e?.nextObject() as? String {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root.appendingPathComponent(p).path, isDirectory: &isDir), !isDir.boolValue { out.append(p) }
+        }
+        return out.sorted()
+    }
+
+    @Test func installsIntoARootTwiceIdenticallyAndUninstalls() throws {
+        let root = Ops.scratch("root")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let first = try install(root)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let fm = FileManager.default
+        for f in ["usr/local/bin/tuned", "usr/local/bin/tunectl"] {
+            #expect(fm.isExecutableFile(atPath: root.appendingPathComponent(f).path), "\(f)")
+        }
+        let unit = try String(contentsOfFile: root.appendingPathComponent("etc/systemd/system/tuned.service").path, encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/local/bin/tuned serve --config /etc/tuned/tuned.toml"))
+        let conf = root.appendingPathComponent("etc/tuned/tuned.toml").path
+        #expect(try String(contentsOfFile: conf, encoding: .utf8)
+            == String(contentsOf: Ops.repositoryRoot.appendingPathComponent("scripts/tuned.toml"), encoding: .utf8))
+        #expect(fm.fileExists(atPath: root.appendingPathComponent("usr/local/share/tuned/policies").path))
+        #expect(fm.fileExists(atPath: root.appendingPathComponent("usr/local/share/doc/tuned/README.md").path))
+        let passwd = try String(contentsOfFile: root.appendingPathComponent("etc/passwd").path, encoding: .utf8)
+        #expect(passwd.split(separator: "\n").filter { $0.hasPrefix("tuned:") }.count == 1, "\(passwd)")
+        #expect(passwd.contains(":/var/lib/tuned:/usr/sbin/nologin"))
+        let group = try String(contentsOfFile: root.appendingPathComponent("etc/group").path, encoding: .utf8)
+        #expect(group.hasPrefix("tuned:x:"), "\(group)")
+
+        // Twice: the same files, the same user; an edited configuration is kept.
+        let before = files(root)
+        try "workers = 2\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        let second = try install(root)
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(second.stdout.contains("kept \(conf)"))
+        #expect(files(root) == before)
+        #expect(try String(contentsOfFile: conf, encoding: .utf8) == "workers = 2\n")
+        #expect(try String(contentsOfFile: root.appendingPathComponent("etc/passwd").path, encoding: .utf8) == passwd)
+
+        // Uninstall: everything but the edited configuration and the user database.
+        let un = try install(root, ["--uninstall"])
+        #expect(un.status == 0, "\(un.stdout)\(un.stderr)")
+        #expect(un.stdout.contains("kept \(conf) (edited"))
+        #expect(files(root).filter { $0 != "etc/.pwd.lock" } == ["etc/group", "etc/gshadow", "etc/passwd", "etc/shadow", "etc/tuned/tuned.toml"], "\(files(root))")
+        // An unchanged default goes too; uninstalling twice is fine.
+        try fm.removeItem(atPath: conf)
+        #expect(try install(root).status == 0)
+        #expect(try install(root, ["--uninstall"]).status == 0)
+        #expect(!fm.fileExists(atPath: conf))
+        #expect(try install(root, ["--uninstall"]).status == 0)
+    }
+
+    @Test func aPrefixMovesTheBinariesAndTheUnitsExecStart() throws {
+        let root = Ops.scratch("prefix")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let r = try install(root, ["--prefix", "/opt/tuned"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(FileManager.default.isExecutableFile(atPath: root.appendingPathComponent("opt/tuned/bin/tuned").path))
+        let unit = try String(contentsOfFile: root.appendingPathComponent("etc/systemd/system/tuned.service").path, encoding: .utf8)
+        #expect(unit.contains("ExecStart=/opt/tuned/bin/tuned serve"))
+        let bad = try Ops.run("/bin/bash", [Self.script, "--prefix", "relative"])
+        #expect(bad.status == 2 && bad.stderr.contains("--prefix must be an absolute path"))
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import TunedDaemon
+import TunedRPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A datagram socket the test binds, standing in for systemd's notification socket.
+final class NotifySocket {
+    let fd: Int32
+    /// What to put in NOTIFY_SOCKET: the path, or `@name` for an abstract socket.
+    let address: String
+
+    init(abstract: Bool, dir: URL) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        var bytes: [UInt8]
+        if abstract {
+            address = "@tuned-ops-test-\(getpid())-\(UUID().uuidString.prefix(6))"
+            bytes = Array(address.utf8)
+            bytes[0] = 0
+        } else {
+            address = dir.appendingPathComponent("notify.sock").path
+            bytes = Array(address.utf8) + [0]
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
+        let len = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        guard rc == 0 else { throw DaemonError("bind \(address): \(String(cString: strerror(errno)))") }
+        var tv = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// Messages until one contains `wanted` (or `timeout` seconds pass).
+    func read(until wanted: String, timeout: Double = 30) -> [String] {
+        var got: [String] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                got.append(String(decoding: buf[..<n], as: UTF8.self))
+                if got.last!.split(separator: "\n").contains(where: { $0 == wanted }) { return got }
+            }
+        }
+        return got
+    }
+}
+
+@Suite(.serialized) struct SystemdTests {
+    /// `systemd-analyze verify` prints nothing for the shipped unit. It insists that
+    /// ExecStart's binary exists, so the copy verified points at the built `tuned`; every
+    /// other line is the shipped one. (It exits 0 on warnings: the test reads its output.)
+    @Test func systemdAnalyzeVerifyPrintsNothing() throws {
+        let dir = Ops.scratch("unit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let unit = try String(contentsOf: Ops.repositoryRoot.appendingPathComponent("scripts/tuned.service"), encoding: .utf8)
+        for key in ["Type=notify", "User=tuned", "RuntimeDirectory=tuned", "StateDirectory=tuned", "ConfigurationDirectory=tuned",
+                    "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "RestrictAddressFamilies=AF_UNIX",
+                    "Restart=on-failure", "WatchdogSec=", "SystemCallFilter=@system-service"] {
+            #expect(unit.contains("\n" + key), "missing \(key)")
+        }
+        #expect(unit.contains("ExecStart=/usr/local/bin/tuned serve --config /etc/tuned/tuned.toml"))
+        let copy = unit.replacingOccurrences(of: "ExecStart=/usr/local/bin/tuned", with: "ExecStart=\(Ops.tuned)")
+        try copy.write(to: dir.appendingPathComponent("tuned.service"), atomically: true, encoding: .utf8)
+        let r = try Ops.run("/usr/bin/systemd-analyze", ["verify", dir.appendingPathComponent("tuned.service").path])
+        #expect(r.status == 0)
+        #expect(r.stdout.isEmpty && r.stderr.isEmpty, "systemd-analyze verify: \(r.stdout)\(r.stderr)")
+
+        // The check is real: a unit with a typo makes it print a warning (and still exit 0).
+        try (copy + "\n[Service]\nRestart=sometimes\n").write(to: dir.appendingPathComponent("bad.service"), atomically: true, encoding: .utf8)
+        let bad = try Ops.run("/usr/bin/systemd-analyze", ["verify", dir.appendingPathComponent("bad.service").path])
+        #expect(bad.status == 0 && bad.stderr.contains("sometimes"), "\(bad)")
+    }
+
+    /// The real daemon under NOTIFY_SOCKET: READY=1 once its socket accepts, WATCHDOG=1 pings
+    /// at half WATCHDOG_USEC, STOPPING=1 on SIGTERM. Both a path and an abstract socket.
+    @Test(arguments: [false, true]) func daemonSendsReadyWatchdogAndStopping(abstract: Bool) throws {
+        let dir = Ops.scratch("notify")
+        let notify = try NotifySocket(abstract: abstract, dir: dir)
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = notify.address
+        env["WATCHDOG_USEC"] = "400000"
+        let d = try Ops.Daemon.start(workers: 0, environment: env, in: dir)
+        defer { d.stop() }
+        let ready = notify.read(until: "READY=1")
+        #expect(ready.last?.contains("READY=1") == true, "\(ready)")
+        #expect(ready.last?.contains("MAINPID=\(d.process.processIdentifier)") == true, "\(ready)")
+        // READY comes after the socket accepts: a client connects at once.
+        #expect((try? d.client().call(RPCMethods.DaemonStatusMethod.self)) != nil)
+        let pings = notify.read(until: "WATCHDOG=1", timeout: 5)
+        #expect(pings.last == "WATCHDOG=1", "\(pings)")
+        kill(d.process.processIdentifier, SIGTERM)
+        let stopping = notify.read(until: "STOPPING=1", timeout: 15)
+        #expect(stopping.last == "STOPPING=1", "\(stopping)")
+        #expect(d.stop() == 0)
+    }
+
+    @Test func notifierIsOffWithoutNotifySocketAndWatchdogFollowsWatchdogPID() {
+        #expect(SystemdNotifier(environment: [:]) == nil)
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x"])?.watchdogInterval == nil)
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "30000000"])?.watchdogInterval == 15)
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"])?.watchdogInterval == nil)
+        #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": "@nowhere-\(getpid())"])?.notify("READY=1") == false)
+    }
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Installs tuned as a systemd service (or removes it with --uninstall). Idempotent.
+#
+#   sudo scripts/install.sh && sudo systemctl enable --now tuned
+#   sudo scripts/install.sh --uninstall
+#
+# What goes where (PREFIX defaults to /usr/local; ROOT, for packaging or tests, to /):
+#   ROOT/PREFIX/bin/{tuned,tunectl}            release build (swift build -c release)
+#   ROOT/PREFIX/share/tuned/policies/          the repository's policies/ (if any)
+#   ROOT/PREFIX/share/doc/tuned/               README.md and docs/
+#   ROOT/etc/systemd/system/tuned.service      scripts/tuned.service (ExecStart under PREFIX)
+#   ROOT/etc/tuned/tuned.toml                  scripts/tuned.toml, commented defaults; never overwritten
+#   ROOT/usr/lib/sysusers.d/tuned.conf         the `tuned` system user and group, created with
+#                                              systemd-sysusers (or useradd without it)
+# Uninstall removes all of that except a tuned.toml you edited, the store (/var/lib/tuned)
+# and the user; it says what it kept.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: scripts/install.sh [--prefix DIR] [--root DIR] [--binaries DIR] [--uninstall]
+  --prefix DIR    install under DIR (default /usr/local)
+  --root DIR      install into DIR as if it were / (a package or a test); no systemctl calls
+  --binaries DIR  take tuned and tunectl from DIR instead of building them (swift build -c release)
+  --uninstall     remove what install put in place (keeps an edited tuned.toml, the store, the user)
+EOF
+}
+
+prefix=/usr/local
+root=/
+binaries=
+uninstall=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --prefix) prefix="${2:?--prefix needs a directory}"; shift 2 ;;
+        --prefix=*) prefix="${1#*=}"; shift ;;
+        --root) root="${2:?--root needs a directory}"; shift 2 ;;
+        --root=*) root="${1#*=}"; shift ;;
+        --binaries) binaries="${2:?--binaries needs a directory}"; shift 2 ;;
+        --binaries=*) binaries="${1#*=}"; shift ;;
+        --uninstall) uninstall=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "install.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+case "$prefix" in /*) ;; *) echo "install.sh: --prefix must be an absolute path, got '$prefix'" >&2; exit 2 ;; esac
+root="${root%/}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+R="$root"  # "" for the real root
+
+bin="$R$prefix/bin"
+share="$R$prefix/share/tuned"
+doc="$R$prefix/share/doc/tuned"
+unit="$R/etc/systemd/system/tuned.service"
+conf="$R/etc/tuned/tuned.toml"
+sysusers="$R/usr/lib/sysusers.d/tuned.conf"
+live_systemd=0
+if [ -z "$R" ] && [ -d /run/systemd/system ]; then live_systemd=1; fi
+
+say() { echo "install.sh: $*"; }
+
+if [ "$uninstall" = 1 ]; then
+    if [ "$live_systemd" = 1 ] && systemctl is-active --quiet tuned 2>/dev/null; then
+        say "stopping tuned"; systemctl disable --now tuned || true
+    fi
+    for f in "$bin/tuned" "$bin/tunectl" "$unit" "$sysusers"; do
+        if [ -e "$f" ]; then rm -f "$f"; say "removed $f"; fi
+    done
+    for d in "$share" "$doc"; do
+        if [ -e "$d" ]; then rm -rf "$d"; say "removed $d"; fi
+    done
+    if [ -f "$conf" ]; then
+        if cmp -s "$conf" "$repo/scripts/tuned.toml"; then
+            rm -f "$conf"; rmdir "$R/etc/tuned" 2>/dev/null || true; say "removed $conf (unchanged default)"
+        else
+            say "kept $conf (edited; remove it yourself if you want it gone)"
+        fi
+    fi
+    [ "$live_systemd" = 1 ] && systemctl daemon-reload
+    say "kept the store (/var/lib/tuned) and the tuned user and group (userdel tuned; groupdel tuned)"
+    exit 0
+fi
+
+# 1. Binaries: a release build unless --binaries names prebuilt ones.
+if [ -z "$binaries" ]; then
+    say "building (swift build -c release)"
+    # shellcheck source=/dev/null
+    source "$repo/scripts/env.sh"
+    (cd "$repo" && swift build -c release --product tuned && swift build -c release --product tunectl)
+    binaries="$(cd "$repo" && swift build -c release --show-bin-path)"
+fi
+for b in tuned tunectl; do
+    [ -x "$binaries/$b" ] || { echo "install.sh: $binaries/$b not found (build it, or pass --binaries DIR)" >&2; exit 1; }
+done
+install -d -m 755 "$bin" "$share/policies" "$doc" "$R/etc/systemd/system" "$R/usr/lib/sysusers.d"
+install -m 755 "$binaries/tuned" "$binaries/tunectl" "$bin/"
+say "installed $bin/tuned, $bin/tunectl"
+
+# 2. Policies and documentation.
+if [ -d "$repo/policies" ]; then
+    cp -R "$repo/policies/." "$share/policies/"
+    say "installed policies to $share/policies"
+else
+    say "no policies/ in the repository yet; $share/policies is empty"
+fi
+install -m 644 "$repo/README.md" "$doc/"
+[ -d "$repo/docs" ] && cp -R "$repo/docs/." "$doc/"
+
+# 3. The unit, with ExecStart under the chosen prefix.
+sed "s#/usr/local/bin/tuned#$prefix/bin/tuned#g; s#/usr/local/share/doc/tuned#$prefix/share/doc/tuned#g" \
+    "$repo/scripts/tuned.service" > "$unit.tmp"
+chmod 644 "$unit.tmp"
+mv "$unit.tmp" "$unit"
+say "installed $unit"
+
+# 4. The tuned user and group.
+printf 'g tuned -\nu tuned -:tuned "tuned daemon" /var/lib/tuned /usr/sbin/nologin\n' > "$sysusers"
+chmod 644 "$sysusers"
+if command -v systemd-sysusers >/dev/null 2>&1; then
+    mkdir -p "$R/etc"
+    if [ -n "$R" ]; then systemd-sysusers --root="$R" "$sysusers"; else systemd-sysusers "$sysusers"; fi
+elif [ -z "$R" ]; then
+    getent group tuned >/dev/null || groupadd --system tuned
+    getent passwd tuned >/dev/null || useradd --system --gid tuned --home-dir /var/lib/tuned --shell /usr/sbin/nologin tuned
+else
+    say "systemd-sysusers is missing: the user will be created from $sysusers at first boot"
+fi
+say "user and group tuned present"
+
+# 5. The configuration, never overwritten (an administrator's edits stay).
+install -d -m 755 "$R/etc/tuned"
+if [ -f "$conf" ]; then
+    say "kept $conf"
+else
+    install -m 644 "$repo/scripts/tuned.toml" "$conf"
+    say "installed $conf (commented defaults)"
+fi
+"$bin/tuned" check-config "$conf" >/dev/null
+
+if [ "$live_systemd" = 1 ]; then
+    systemctl daemon-reload
+    say "done: sudo systemctl enable --now tuned"
+else
+    say "done (systemd is not running here: nothing was enabled)"
+fi
+say "users of the daemon join the tuned group: sudo usermod -aG tuned USER (then log in again)"
