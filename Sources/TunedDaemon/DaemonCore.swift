@@ -229,7 +229,7 @@ public actor DaemonCore {
             throw RPCError.validationFailed((first?.message ?? "invalid task file") + more, file: first?.file ?? file, line: first?.line, field: first?.field)
         }
         if spec.workload["kind"]?.stringValue == "command", let refusal = commandPolicy.check(peer) {
-            log("task.submit refused: \(refusal)")
+            logger.warning("task.submit refused: \(refusal)")
             throw RPCError.unauthorized(refusal)
         }
         var strategy: Strategy
