@@ -197,8 +197,11 @@ def ray_pbt(tuned, seed, budget, population=8, interval=100):
         space = {"optimizer": tune.choice(OPTIMIZERS), "lr": tune.loguniform(1e-4, 1.0),
                  "weight_decay": tune.loguniform(1e-6, 0.1), "beta1": tune.uniform(0.8, 0.99),
                  "_tuned": tuned, "_seed": seed, "_steps": budget // population, "_interval": interval}
+        # Every member live at once (a quarter CPU each), as PBT assumes: with fewer slots than
+        # members, Ray pauses and restarts members, a new actor process each time.
+        trainable = tune.with_resources(_ray_trainable, {"cpu": os.cpu_count() / population})
         tuner = tune.Tuner(
-            _ray_trainable, param_space=space,
+            trainable, param_space=space,
             tune_config=tune.TuneConfig(scheduler=pbt, metric="val_loss", mode="min", num_samples=population,
                                         search_alg=BasicVariantGenerator(random_state=seed)),
             run_config=RunConfig(storage_path=storage, verbose=0,
@@ -274,7 +277,7 @@ def summarise(results, methods):
     peers = [m for m in methods if m != "tuned-pbt-hd" and best[m]]
     target = min(statistics.mean(best[m]) for m in peers) if peers else None
     target_text = f"{target:.4f}" if target is not None else "-"
-    print(f"\nbudget {results['_budget']:,} training steps per run, {results['_seeds']} seeds; "
+    print(f"\nbudget {results['_budget']:,} training steps per run, up to {results['_seeds']} seeds; "
           f"target = the best peer's mean best final loss = {target_text}")
     print(f"{'method':<15} {'best final val loss':>22} {'steps to target':>20} {'wall time':>14}")
     for m in methods:
@@ -302,6 +305,7 @@ def main():
     ap.add_argument("--trial-steps", type=int, default=4000,
                     help="steps of one trial (random, Optuna); PBT members get budget / 8")
     ap.add_argument("--methods", default="random,optuna-tpe-mp,ray-pbt,tuned-pbt-hd")
+    ap.add_argument("--ray-seeds", type=int, help="seeds for ray-pbt (default: --seeds; it is the slow one)")
     ap.add_argument("--socket", help="a running tuned daemon's socket, for tuned-pbt-hd")
     ap.add_argument("--json", help="also write every run's numbers to this file")
     args = ap.parse_args()
@@ -311,7 +315,7 @@ def main():
     results = {m: [] for m in methods}
     results["_budget"], results["_seeds"] = args.budget, args.seeds
     for m in methods:
-        for seed in range(args.seeds):
+        for seed in range(args.ray_seeds if m == "ray-pbt" and args.ray_seeds else args.seeds):
             t0 = time.monotonic()
             try:
                 if m == "tuned-pbt-hd":
