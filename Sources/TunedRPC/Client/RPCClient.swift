@@ -79,9 +79,21 @@ public final class RPCClient {
             throw .encoding("\(error)")
         }
         let deadline = timeout.map { ContinuousClock.now + $0 }
-        guard try socket.sendAll(line, until: deadline) else {
-            throw .timeout(at: socketPath, method: method, seconds: seconds(timeout))
+        let sent: Bool
+        do throws(RPCClientError) {
+            sent = try socket.sendAll(line, until: deadline)
+        } catch where error.code == .connectionClosed {
+            // A daemon that refuses a connection (another user, too many connections) writes
+            // one error line and closes without reading: our send then fails, but its reason
+            // is already in our receive buffer — report that rather than a bare hang-up.
+            if let incoming = try? readMessage(until: ContinuousClock.now + .milliseconds(500)),
+                case .response(let r) = incoming, r.error != nil, r.id == nil || r.id == id
+            {
+                return r
+            }
+            throw error
         }
+        guard sent else { throw .timeout(at: socketPath, method: method, seconds: seconds(timeout)) }
         while true {
             guard let incoming = try readMessage(until: deadline) else {
                 throw .timeout(at: socketPath, method: method, seconds: seconds(timeout))
