@@ -18,8 +18,12 @@ import TunedOptim
 ///   per recipient seeded from (seed, generation, member) and the ranking sorted as above —
 ///   so they depend on the set of results, never on the order they arrived in.
 /// - **Asynchronous** (default): a member decides when its own interval ends, ranking the
-///   latest results of the members still training; it only copies a donor that is at least as
-///   far as itself (its step never goes back), and takes the donor's latest checkpoint.
+///   latest results of the members still training; it copies a donor at most one interval
+///   behind itself, from the donor's latest checkpoint. (Requiring donors at least as far along
+///   starves the members that lead the round-robin queue: they never find one, and a diverging
+///   leader was never replaced. Going back one interval costs at most `interval` extra steps
+///   per exploit; a member never goes back to a step at or before its last exploit's, so every
+///   member progresses.)
 /// - **Robustness**: a failed segment is retried from the same checkpoint up to `max_retries`
 ///   times; then, or on divergence (a NaN/Inf loss or objective), the member is *lost* and is
 ///   replaced by an exploit of a top member (at the barrier in sync mode, at once in async
@@ -52,6 +56,10 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
     public private(set) var configs: [[String: JSONValue]]
     var states: [State]
     var latest: [Result?]
+    /// The step of the checkpoint each member last exploited (−1: never). Async donors one
+    /// interval behind are allowed only past it, so a member cannot go back twice to the same
+    /// place and every member makes progress.
+    var exploitedFrom: [Int]
     /// Sync: the index of the generation being trained.
     public private(set) var generation = 0
     public private(set) var best: TrialOutcome?
@@ -86,6 +94,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
         let first = min(settings.interval, budget.steps)
         states = trials.map { .running(Segment(trial: $0.index, start: 0, end: first, fromCheckpoint: nil), attempt: 1) }
         latest = Array(repeating: nil, count: trials.count)
+        exploitedFrom = Array(repeating: -1, count: trials.count)
     }
 
     public func currentConfig(_ trial: Int) -> [String: JSONValue] { configs.indices.contains(trial) ? configs[trial] : [:] }
@@ -167,6 +176,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
             optimizerReinitialised: explored.optimizerChanged, generation: from / settings.interval, step: from)
         configs[recipient] = explored.config
         latest[recipient] = latest[donor]
+        exploitedFrom[recipient] = from
         let seg = Segment(trial: recipient, start: from, end: min(from + settings.interval, steps), fromCheckpoint: e.donorCheckpoint)
         states[recipient] = .running(seg, attempt: 1)
         return [.exploit(e), .scheduleSegment(seg)]
@@ -267,13 +277,15 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
         let order = ranked(activeWithResults())
         let nq = Self.quantileCount(order.count, settings.quantile)
         guard nq > 0, order.suffix(nq).contains(m) else { return continueMember(m) }
-        let donors = order.prefix(nq).filter { $0 != m && latest[$0]!.step >= step }
+        let donors = order.prefix(nq).filter { d in
+            d != m && latest[d]!.step >= step - settings.interval && latest[d]!.step > exploitedFrom[m]
+        }
         guard !donors.isEmpty else { return continueMember(m) }
         let r = rng(step / settings.interval, m)
         return exploit(m, donor: donors[donors.count == 1 ? 0 : (try? r.integer(below: donors.count)) ?? 0], rng: r)
     }
 
-    /// Async: a lost member is replaced at once by an exploit of a top member (one at least as far).
+    /// Async: a lost member is replaced at once by an exploit of a top member (one at least as far as it).
     mutating func replaceLost(_ m: Int) -> [StrategyAction] {
         guard case .lost(let reason) = states[m] else { return [] }
         let mine = latest[m]?.step ?? 0

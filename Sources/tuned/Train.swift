@@ -23,7 +23,10 @@ extension Tuned {
                 \(WorkloadFactory.kinds.joined(separator: ", "))); --task reads it from a task file (TOML or JSON, docs/TASKFILE.md) \
                 instead. --config is a trial configuration (keys: \(TrialConfig.keys.sorted().joined(separator: ", "))).
                 With --checkpoint DIR the final state is written there (not when the run diverged); --restore DIR \
-                resumes from one, and the result is bit-identical to an uninterrupted run.
+                resumes from one, and the result is bit-identical to an uninterrupted run. With --exploit, the \
+                restore is a PBT exploit: the weights and step come from the checkpoint, the hyperparameters \
+                (learning rate included) from --config, and the optimizer state is kept when the optimizer is \
+                the same (else started fresh) — what another tuner's PBT needs after it changed the config.
                 """
         )
 
@@ -51,6 +54,9 @@ extension Tuned {
         @Option(help: "Resume from the checkpoint in this directory.")
         var restore: String?
 
+        @Flag(help: "With --restore: take the hyperparameters (lr included) from --config, not from the checkpoint (a PBT exploit).")
+        var exploit = false
+
         @Option(help: "Write the final checkpoint to this directory.")
         var checkpoint: String?
 
@@ -71,6 +77,7 @@ extension Tuned {
             }
             guard steps >= 0 else { throw ValidationError("--steps must be ≥ 0, got \(steps)") }
             guard evalEvery >= 1 else { throw ValidationError("--eval-every must be ≥ 1, got \(evalEvery)") }
+            if exploit, restore == nil { throw ValidationError("--exploit needs --restore DIR (the donor's checkpoint)") }
         }
 
         func run() throws {
@@ -89,6 +96,7 @@ extension Tuned {
                 checkpointDirectory: checkpoint.map { URL(fileURLWithPath: $0) })
             segment.workloadContext = "--workload"
             segment.configContext = "--config"
+            if exploit { segment.restoreMode = .exploit(resetOptimizerState: false) }
             let result: BuiltinSegment.Result
             do {
                 let onRecord: (TrainingRecord) -> Void = { r in if !quiet { print(MetricLine.format(r)) } }

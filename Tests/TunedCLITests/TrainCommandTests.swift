@@ -22,4 +22,30 @@ import Testing
         #expect(r.status == 1)
         #expect(r.stderr.contains("bad.toml:4: [workload] dataset: file not found"), "\(r.stderr)")
     }
+
+    /// `--restore` resumes (the checkpoint's learning rate wins); `--restore --exploit` is a PBT
+    /// exploit (the new config's learning rate wins) — what another tuner's PBT needs.
+    @Test func exploitRestoreTakesTheNewLearningRate() throws {
+        let task = TunedBinary.repositoryRoot.appendingPathComponent("examples/digits-random.toml").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tuned-exploit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = try TunedBinary.run([
+            "train", "--task", task, "--config", #"{"optimizer": "adam", "lr": 0.01}"#, "--steps", "50", "--quiet",
+            "--checkpoint", dir.path,
+        ])
+        #expect(first.status == 0, "\(first.stderr)")
+        func lr(_ extra: [String]) throws -> Double? {
+            let r = try TunedBinary.run(
+                ["train", "--task", task, "--config", #"{"optimizer": "adam", "lr": 0.0001}"#, "--steps", "100", "--quiet",
+                 "--restore", dir.path] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data((r.lines.last ?? "").utf8)) as? [String: Any]
+            return json?["lr"] as? Double
+        }
+        #expect(try lr([]) == 0.01)
+        #expect(try lr(["--exploit"]) == 0.0001)
+        let bad = try TunedBinary.run(["train", "--task", task, "--config", "{}", "--steps", "1", "--exploit"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--exploit needs --restore"), "\(bad.stderr)")
+    }
 }

@@ -161,14 +161,19 @@ private func scheduled(_ actions: [StrategyAction]) -> [Segment] {
         var s = try pbt(pbtSpec(population: 4, steps: 400, sync: false))
         _ = s.start()
         #expect(s.handle(.segmentFinished(trial: 0, step: 100, metrics: ["val_loss": 5])) == [.scheduleSegment(Segment(trial: 0, start: 100, end: 200, fromCheckpoint: CheckpointRef(trial: 0, step: 100)))])
-        // Member 1 is better; member 0's next result is the worst of two → quantile count ⌊2/2⌋=1: 0 exploits 1.
+        // Member 1 is better; member 0's next result is the worst of two → quantile count ⌊2/2⌋=1: 0 exploits 1,
+        // from member 1's committed checkpoint at step 100 (one interval behind member 0 is allowed).
         _ = s.handle(.segmentFinished(trial: 1, step: 100, metrics: ["val_loss": 1]))
         let a = s.handle(.segmentFinished(trial: 0, step: 200, metrics: ["val_loss": 4]))
-        // Member 1 is at step 100 < 200: copying it would move member 0 back, so no exploit.
-        #expect(exploits(a).isEmpty)
+        #expect(exploits(a).map(\.donorCheckpoint) == [CheckpointRef(trial: 1, step: 100)])
+        #expect(a.contains(.scheduleSegment(Segment(trial: 0, start: 100, end: 200, fromCheckpoint: CheckpointRef(trial: 1, step: 100)))))
+        // Progress: member 0 cannot go back to step 100 again while member 1 is still there.
+        let again = s.handle(.segmentFinished(trial: 0, step: 200, metrics: ["val_loss": 4]))
+        #expect(exploits(again).isEmpty)
+        // Member 2 has no committed checkpoint: never a donor; member 1 at 200 is, past member 0's last exploit.
         _ = s.handle(.segmentFinished(trial: 1, step: 200, metrics: ["val_loss": 1]))
         let b = s.handle(.segmentFinished(trial: 0, step: 300, metrics: ["val_loss": 4]))
-        #expect(exploits(b).isEmpty)  // member 1 (step 200) still behind
+        #expect(exploits(b).map(\.donorCheckpoint) == [CheckpointRef(trial: 1, step: 200)])
         // Sync: a crashed member (no checkpoint this generation) is replaced and never chosen as donor.
         var t = try pbt(pbtSpec(population: 4, steps: 300, quantile: 0.5, retries: 0))
         _ = t.start()

@@ -43,13 +43,13 @@ EVAL_EVERY = 100
 
 # ---- tuned train: the one workload every method drives -------------------------------------
 
-def train(tuned, config, seed, steps, restore=None, checkpoint=None):
+def train(tuned, config, seed, steps, restore=None, checkpoint=None, exploit=False):
     """Trains `config` up to `steps` (from `restore`'s step, or 0); returns (final JSON,
     [(step, val_loss)] recorded along the way)."""
     cmd = [tuned, "train", "--workload", json.dumps(WORKLOAD), "--config", json.dumps(config),
            "--steps", str(steps), "--seed", str(seed), "--eval-every", str(EVAL_EVERY)]
     if restore:
-        cmd += ["--restore", restore]
+        cmd += ["--restore", restore] + (["--exploit"] if exploit else [])
     if checkpoint:
         cmd += ["--checkpoint", checkpoint]
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -156,7 +156,7 @@ def _ray_trainable(config):
     if hp["optimizer"] == "momentum":
         hp["momentum"] = 0.9
     local = tempfile.mkdtemp(prefix="pbt-")
-    step, restore = 0, None
+    step, restore, exploit = 0, None, False
     checkpoint = get_checkpoint()
     if checkpoint:
         with checkpoint.as_directory() as d:
@@ -164,10 +164,14 @@ def _ray_trainable(config):
             shutil.copytree(d, restore)
         with open(os.path.join(restore, "step.json")) as f:
             step = json.load(f)["step"]
+        # Ray hands a member a checkpoint after an exploit (possibly with a perturbed config):
+        # the config's hyperparameters must win over the checkpoint's (`tuned train --exploit`).
+        exploit = True
     while step < config["_steps"]:
         end = step + config["_interval"]
         out = tempfile.mkdtemp(prefix="ck-", dir=local)
-        final, _ = train(config["_tuned"], hp, config["_seed"], end, restore=restore, checkpoint=out)
+        final, _ = train(config["_tuned"], hp, config["_seed"], end, restore=restore, checkpoint=out, exploit=exploit)
+        exploit = False
         with open(os.path.join(out, "step.json"), "w") as f:
             json.dump({"step": end}, f)
         step, restore = end, out
