@@ -257,7 +257,9 @@ def check_kill9(args, base, ref):
     rng = random.Random(args.seed)
     kills = 0
     for _ in range(args.kills):
-        time.sleep(rng.uniform(0.3, max(0.4, ref.seconds / (args.kills + 2))))
+        # Spread the kills over the reference run's duration (a short smoke task included).
+        hi = ref.seconds / (args.kills + 2)
+        time.sleep(rng.uniform(min(0.3, hi / 2), max(0.1, hi)))
         c = d.client()
         st = c.call("task.get", {"task_id": tid})["status"]
         c.close()
@@ -605,7 +607,7 @@ def main():
         sys.exit("reliability: no built tuned; run swift build -c release, or pass --bin DIR")
     args.tuned = os.path.join(os.path.abspath(binary), "tuned")
     if args.smoke:
-        args.kills, args.fuzz_lines, args.soak_seconds, args.history, args.task_size = 1, 1000, 3, 150, (2, 100, 50)
+        args.kills, args.fuzz_lines, args.soak_seconds, args.history, args.task_size = 1, 1000, 3, 150, (2, 400, 50)
     elif args.short:
         args.kills, args.fuzz_lines, args.soak_seconds, args.history, args.task_size = 10, 100_000, 30, 10_000, (4, 800, 100)
     else:
