@@ -103,7 +103,11 @@ public actor DaemonCore {
     public func expireLeases() async {
         do {
             var ended = 0
-            for (id, owner) in try await store.expiredLeases() {
+            // One `now` for both reads: a live lease that expires between them must go through
+            // its strategy at the next tick, not be swept here (that would re-queue it without
+            // counting the attempt, and the trial would get one attempt too many).
+            let now = Date()
+            for (id, owner) in try await store.expiredLeases(now: now) {
                 guard let seg = live.removeValue(forKey: id.rawValue) else { continue }
                 logger.warning("segment \(id): lease expired (worker \(owner))")
                 do { try await serialized { try await leaseExpired(id, seg) } } catch {
@@ -112,7 +116,7 @@ public actor DaemonCore {
                 ended += 1
             }
             // Leases no strategy took (a task that has ended, a lease this run did not grant) are re-queued.
-            let swept = try await store.expireLeases()
+            let swept = try await store.expireLeases(now: now)
             for id in swept { live[id.rawValue] = nil }
             if ended + swept.count > 0 { changed() }
         } catch is CancellationError {
