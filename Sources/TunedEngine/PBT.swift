@@ -3,7 +3,8 @@ import TunedOptim
 
 /// Population-based training (Jaderberg et al. 2017), as a pure state machine.
 ///
-/// - **Members**: `population` configurations, member i = `SearchSpace.sample(seed:index: i)`.
+/// - **Members**: `population` configurations spread evenly over the space
+///   (`SearchSpace.stratifiedSample`: optimizers dealt round-robin, Latin hypercubes inside).
 ///   Every member trains with the task seed (the same initial weights and minibatch order, as
 ///   random and grid search do): members differ by configuration only, and an exploited
 ///   member, which continues from the donor's weights, keeps the one data order there is.
@@ -72,8 +73,8 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
             throw StrategyError("[strategy]: population and interval must be ≥ 1")
         }
         let s = seed ?? spec.budget.seed
-        let trials = (0..<pbt.population).map { i in
-            Trial(index: i, config: spec.trialConfig(spec.search.sample(seed: s, index: i)), seed: spec.budget.seed)
+        let trials = spec.search.stratifiedSample(seed: s, count: pbt.population).enumerated().map { i, config in
+            Trial(index: i, config: spec.trialConfig(config), seed: spec.budget.seed)
         }
         self.init(trials: trials, settings: pbt, space: spec.search, budget: spec.budget,
                   maxRetries: spec.strategy.maxRetries, objective: spec.objective, seed: s)

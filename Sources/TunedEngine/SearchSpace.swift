@@ -96,6 +96,46 @@ public struct SearchSpace: Sendable, Equatable {
         return config
     }
 
+    /// A population of `count` configurations that covers the space evenly (PBT's initial
+    /// members): the optimizers are dealt round-robin in a seeded order, so each appears
+    /// ⌊count/k⌋ or ⌈count/k⌉ times; then, within each optimizer's group of n members, every
+    /// other key is a Latin hypercube: its range is cut into n equal strata (equal in log
+    /// space for `log_uniform`), each member gets one stratum (a seeded permutation) and a
+    /// uniform draw inside it; `choice` values are dealt round-robin like the optimizers.
+    /// Two members of one optimizer thus never both start in the same half of the lr range,
+    /// which independent draws do one time in two. A pure function of (seed, count).
+    public func stratifiedSample(seed: UInt64, count: Int) -> [[String: JSONValue]] {
+        guard count > 0 else { return [] }
+        let rng = RandomSource(seed: Self.trialSeed(seed, index: -1))
+        let order = rng.shuffled(optimizers)
+        var configs: [[String: JSONValue]] = (0..<count).map { ["optimizer": .string(order[$0 % order.count])] }
+        for optimizer in order {
+            let members = (0..<count).filter { configs[$0]["optimizer"]?.stringValue == optimizer }
+            for key in keys(for: optimizer) {
+                let domain = parameters[key]!, strata = rng.shuffled(Array(members.indices))
+                let dealt: [JSONValue]? = if case .choice(let vs) = domain { rng.shuffled(vs) } else { nil }
+                for (j, m) in members.enumerated() {
+                    configs[m][key] =
+                        dealt.map { $0[strata[j] % $0.count] }
+                        ?? Self.draw(domain, stratum: strata[j], of: members.count, rng)
+                }
+            }
+        }
+        return configs
+    }
+
+    /// A draw from stratum `k` of `n` of `domain` (see `stratifiedSample`).
+    static func draw(_ domain: ParameterDomain, stratum k: Int, of n: Int, _ rng: RandomSource) -> JSONValue {
+        let u = (Double(k) + rng.uniform()) / Double(n)
+        switch domain {
+        case .fixed(let v): return v
+        case .uniform(let a, let b): return .number(a + (b - a) * u)
+        case .logUniform(let a, let b): return .number(exp(log(a) + (log(b) - log(a)) * u))
+        case .intUniform(let a, let b): return .number(Double(min(b, a + Int((Double(b - a + 1) * u).rounded(.down)))))
+        case .choice(let vs): return vs[k % vs.count]  // stratifiedSample deals choices itself
+        }
+    }
+
     /// One draw from `domain`.
     public static func draw(_ domain: ParameterDomain, _ rng: RandomSource) -> JSONValue {
         switch domain {

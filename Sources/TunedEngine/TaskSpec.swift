@@ -35,12 +35,32 @@ public struct TaskSpec: Sendable, Equatable {
 
     /// The configuration a trial runs with: the sampled parameters plus the task-wide
     /// hypergradient settings (`[strategy] hypergradient`) as `hypergradient_*` trial keys.
+    ///
+    /// With `[strategy] hypergradient` and neither `lr_min` nor `lr_max`, HD keeps the lr
+    /// inside the range `[search] lr` declares (a range's ends, a choice's smallest and largest
+    /// value); only a fixed lr leaves HD its default bounds (1e-6·lr … 10·lr).
     public func trialConfig(_ parameters: [String: JSONValue]) -> [String: JSONValue] {
         var c = parameters
-        if let hd = strategy.hypergradient {
+        if var hd = strategy.hypergradient {
+            if hd.lrMin == nil, hd.lrMax == nil, let (lo, hi) = search.parameters["lr"].flatMap(Self.range) {
+                (hd.lrMin, hd.lrMax) = (lo, hi)
+            }
             for (k, v) in hd.trialKeys where c[k] == nil { c[k] = v }
         }
         return c
+    }
+
+    /// The smallest and largest value of a searched numeric domain (nil when fixed or one value).
+    static func range(_ domain: ParameterDomain) -> (Double, Double)? {
+        switch domain {
+        case .uniform(let a, let b), .logUniform(let a, let b): return (a, b)
+        case .intUniform(let a, let b): return (Double(a), Double(b))
+        case .choice(let vs):
+            let xs = vs.compactMap(\.doubleValue)
+            guard xs.count >= 2, let lo = xs.min(), let hi = xs.max(), lo < hi else { return nil }
+            return (lo, hi)
+        case .fixed: return nil
+        }
     }
 }
 

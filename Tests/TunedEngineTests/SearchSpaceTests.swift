@@ -70,6 +70,58 @@ private let wide = """
         #expect(below > 200 && below < 300)
     }
 
+    /// PBT's initial population: every optimizer dealt ⌊P/k⌋ or ⌈P/k⌉ times, and inside each
+    /// optimizer's group every key a Latin hypercube (one member per stratum), choices dealt evenly.
+    @Test(arguments: [6, 12, 13, 30])
+    func stratifiedPopulationsCoverEveryStratum(count: Int) throws {
+        let s = try space(wide).search
+        let pop = s.stratifiedSample(seed: 3, count: count)
+        #expect(pop == s.stratifiedSample(seed: 3, count: count))
+        #expect(pop != s.stratifiedSample(seed: 4, count: count))
+        #expect(pop.count == count)
+        var groups: [String: [[String: JSONValue]]] = [:]
+        for c in pop { groups[try #require(c["optimizer"]?.stringValue), default: []].append(c) }
+        #expect(Set(groups.keys).count == min(count, 6))
+        for (optimizer, members) in groups {
+            #expect(members.count == count / 6 || members.count == (count + 5) / 6, "\(optimizer)")
+            let n = Double(members.count)
+            // lr: log-uniform on [1e-4, 1], 4 decades: member j's stratum is ⌊n·(log10 lr + 4)/4⌋.
+            let lrStrata = members.map { Int((n * (log10($0["lr"]!.doubleValue!) + 4) / 4).rounded(.down)) }
+            #expect(Set(lrStrata) == Set(0..<members.count), "\(optimizer) lr strata \(lrStrata)")
+            for c in members { #expect(Set(c.keys) == Set(["optimizer"] + s.keys(for: optimizer))) }
+            let batches = members.map { $0["batch_size"]!.doubleValue! }
+            for b in [32.0, 64, 128] {
+                let k = batches.filter { $0 == b }.count
+                #expect(k == members.count / 3 || k == (members.count + 2) / 3, "\(optimizer) batch \(b): \(batches)")
+            }
+            if optimizer == "muon" {
+                let ns = members.map { $0["ns_steps"]!.doubleValue! }
+                #expect(ns.allSatisfy { (3...7).contains(Int($0)) })
+            }
+        }
+    }
+
+    /// HD's lr bounds default to `[search] lr`'s range; explicit bounds and a fixed lr keep theirs.
+    @Test func hypergradientBoundsComeFromTheSearchedLearningRateRange() throws {
+        let hd = "kind = \"random\"\ntrials = 2\nhypergradient = { beta = 1e-4 }"
+        let ranged = try space("optimizer = [\"sgd\"]\nlr = { log_uniform = [1e-3, 0.5] }", strategy: hd)
+        let c = ranged.trialConfig(ranged.search.sample(seed: 1, index: 0))
+        #expect(c["hypergradient_lr_min"] == .number(1e-3))
+        #expect(c["hypergradient_lr_max"] == .number(0.5))
+        let choice = try space("optimizer = [\"sgd\"]\nlr = { choice = [0.1, 0.01, 0.3] }", strategy: hd)
+        let cc = choice.trialConfig(choice.search.sample(seed: 1, index: 0))
+        #expect(cc["hypergradient_lr_min"] == .number(0.01) && cc["hypergradient_lr_max"] == .number(0.3))
+        let own = try space(
+            "optimizer = [\"sgd\"]\nlr = { log_uniform = [1e-3, 0.5] }",
+            strategy: "kind = \"random\"\ntrials = 2\nhypergradient = { beta = 1e-4, lr_max = 2.0 }")
+        let oc = own.trialConfig(own.search.sample(seed: 1, index: 0))
+        #expect(oc["hypergradient_lr_min"] == nil && oc["hypergradient_lr_max"] == .number(2.0))
+        let fixed = try space("optimizer = [\"sgd\"]\nlr = 0.1", strategy: hd)
+        let fc = fixed.trialConfig(fixed.search.sample(seed: 1, index: 0))
+        #expect(fc["hypergradient_lr_min"] == nil && fc["hypergradient_lr_max"] == nil)
+        #expect(fc["hypergradient_beta"] == .number(1e-4))
+    }
+
     @Test func configurationsHoldOnlyTheKeysTheirOptimizerUses() throws {
         let s = try space(wide).search
         for i in 0..<200 {
