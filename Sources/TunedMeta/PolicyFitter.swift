@@ -32,11 +32,20 @@ public struct PolicyTrainingTask: Sendable, Equatable {
 ///
 /// For every optimizer family, ridge regressions (GSL, `LinearLeastSquares.fit(ridge:)`) on
 /// the standardised task features of: the gap log₁₀(best loss with the family / best loss of
-/// the task), and the best trial's log₁₀ lr, log₁₀ weight decay, β₁, β₂, momentum and log₂
+/// the task), and the family's best log₁₀ lr, log₁₀ weight decay, β₁, β₂, momentum and log₂
 /// batch size; plus log₁₀ of the task's best loss. Each λ is chosen among `lambdas` by
 /// leave-one-task-out (LOTO) squared error; every task is one row, so LOO is LOTO.
+///
+/// "The family's best" hyperparameter is not the single best trial's value: a search of a
+/// few dozen trials over several optimizers gives each family a handful, and which of two
+/// near-equal trials won is noise. Each label is a softmin-weighted mean over the family's
+/// trials of the task, weight exp(−(log₁₀ loss − log₁₀ best)/`labelTemperature`), so trials
+/// within a few per cent of the best count nearly as much and clearly worse ones not at all
+/// (`softminLabel`).
 public enum PolicyFitter {
     public static let lambdas: [Double] = [0.3, 1, 3, 10, 30, 100]
+    /// Decades of validation loss over which a trial's weight in a label falls by e.
+    public static let labelTemperature = 0.02
 
     public struct FitError: Error, Sendable, Equatable, CustomStringConvertible {
         public let message: String
@@ -57,12 +66,16 @@ public enum PolicyFitter {
         let z = usable.map { encoding.encode($0.features).z }
         var records: [PolicyDocument.TaskRecord] = []
         var bestByFamily: [[String: PolicyTrainingTask.Trial]] = []
+        var trialsByFamily: [[String: [PolicyTrainingTask.Trial]]] = []
         for t in usable {
             var byFamily: [String: PolicyTrainingTask.Trial] = [:]
+            var all: [String: [PolicyTrainingTask.Trial]] = [:]
             for trial in t.trials {
                 guard let name = trial.config["optimizer"]?.stringValue else { continue }
                 if byFamily[name].map({ trial.loss < $0.loss }) ?? true { byFamily[name] = trial }
+                all[name, default: []].append(trial)
             }
+            trialsByFamily.append(all)
             let best = t.trials.min { $0.loss < $1.loss }!
             bestByFamily.append(byFamily)
             records.append(
@@ -78,36 +91,40 @@ public enum PolicyFitter {
             var rows: [Int] = []
             for i in usable.indices where bestByFamily[i][family] != nil { rows.append(i) }
             guard rows.count >= 2 else { continue }
-            func model(_ value: (PolicyTrainingTask.Trial, Int) -> Double?) throws -> TargetModel? {
+            func model(_ value: (Int) -> Double?) throws -> TargetModel? {
                 var zs: [[Double]] = [], ys: [Double] = []
                 for i in rows {
-                    if let y = value(bestByFamily[i][family]!, i), y.isFinite {
+                    if let y = value(i), y.isFinite {
                         zs.append(z[i])
                         ys.append(y)
                     }
                 }
                 return ys.count >= 2 ? try target(zs, ys) : nil
             }
+            /// The softmin-weighted label of `value` over the family's trials of task i.
+            func label(_ value: @escaping (PolicyTrainingTask.Trial, Int) -> Double?) -> (Int) -> Double? {
+                { i in softminLabel(trialsByFamily[i][family]!) { value($0, i) } }
+            }
+            func positiveLog10(_ key: String) -> (PolicyTrainingTask.Trial, Int) -> Double? {
+                { trial, _ in trial.config[key]?.doubleValue.flatMap { $0 > 0 ? log10($0) : nil } }
+            }
             func number(_ key: String) -> (PolicyTrainingTask.Trial, Int) -> Double? {
                 { trial, _ in trial.config[key]?.doubleValue }
             }
-            let gap = try model { trial, i in
-                log10(max(trial.loss, 1e-12)) - log10(max(records[i].bestLoss, 1e-12))
+            let gap = try model { i in
+                log10(max(bestByFamily[i][family]!.loss, 1e-12)) - log10(max(records[i].bestLoss, 1e-12))
             }!
-            let lr = try model { trial, _ in trial.config["lr"]?.doubleValue.flatMap { $0 > 0 ? log10($0) : nil } }
-            guard let lr else { continue }
+            guard let lr = try model(label(positiveLog10("lr"))) else { continue }
             families.append(
                 PolicyDocument.FamilyModel(
                     optimizer: family, tasks: rows.count, gap: gap, learningRate: lr,
-                    weightDecay: try model { trial, _ in
-                        trial.config["weight_decay"]?.doubleValue.flatMap { $0 > 0 ? log10($0) : nil }
-                    },
-                    beta1: try model(number("beta1")), beta2: try model(number("beta2")),
-                    momentum: try model(number("momentum")),
-                    batchSize: try model { trial, i in
+                    weightDecay: try model(label(positiveLog10("weight_decay"))),
+                    beta1: try model(label(number("beta1"))), beta2: try model(label(number("beta2"))),
+                    momentum: try model(label(number("momentum"))),
+                    batchSize: try model(label { trial, i in
                         (trial.config["batch_size"]?.doubleValue ?? usable[i].features.batchSize.map(Double.init))
                             .map { log2($0) }
-                    }))
+                    })))
         }
         guard !families.isEmpty else { throw FitError(message: "no trial of the history names an optimizer and an lr") }
         var stats: [String: Double] = [
@@ -123,6 +140,22 @@ public enum PolicyFitter {
             createdAt: ISO8601DateFormatter().string(from: createdAt),
             provenance: .init(source: source, generator: "tuned 0.1.0 TunedMeta.PolicyFitter", tasks: records, note: note),
             encoding: encoding, baseline: baseline, families: families, statistics: stats)
+    }
+
+    /// Σ wᵢ·vᵢ / Σ wᵢ over the trials that have a value, wᵢ = exp(−(log₁₀ lossᵢ − log₁₀ loss_best)
+    /// / `labelTemperature`); nil when no trial has one.
+    static func softminLabel(
+        _ trials: [PolicyTrainingTask.Trial], _ value: (PolicyTrainingTask.Trial) -> Double?
+    ) -> Double? {
+        let valued = trials.compactMap { t in value(t).flatMap { $0.isFinite ? (t.loss, $0) : nil } }
+        guard let best = valued.map({ log10(max($0.0, 1e-12)) }).min() else { return nil }
+        var sw = 0.0, swv = 0.0
+        for (loss, v) in valued {
+            let w = exp(-(log10(max(loss, 1e-12)) - best) / labelTemperature)
+            sw += w
+            swv += w * v
+        }
+        return swv / sw
     }
 
     /// A ridge model of y on the rows z, λ by LOTO; a constant model when there are too few
