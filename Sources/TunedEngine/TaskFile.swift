@@ -453,7 +453,7 @@ struct TaskValidator {
         .grid: ["trials", "grid_points"],
         .pbt: [
             "population", "interval", "quantile", "resample_probability", "perturbation_factors", "synchronous", "burn_in",
-            "explore_optimizer",
+            "explore_optimizer", "member_seeds",
         ],
         .asha: ["trials", "reduction_factor", "grace_period"],
         .batchSweep: ["batch_sizes", "target_loss", "trials"],
@@ -570,6 +570,11 @@ struct TaskValidator {
             }
             p.synchronous = bool(t, tn, "synchronous") ?? false
             p.exploreOptimizer = bool(t, tn, "explore_optimizer") ?? false
+            if let m = string(t, tn, "member_seeds") {
+                if m == "distinct" || m == "shared" { p.distinctSeeds = m == "distinct" } else {
+                    problem(t["member_seeds"]!.value, tn, "member_seeds", "must be \"shared\" (every member uses the task seed) or \"distinct\" (a seed per member), got \(t["member_seeds"]!.value.shown)")
+                }
+            }
             if let b = int(t, tn, "burn_in", min: 0) {
                 if let steps, b >= steps {
                     problem(t["burn_in"]!.value, tn, "burn_in", "(\(b)) must be smaller than [budget] steps (\(steps))")

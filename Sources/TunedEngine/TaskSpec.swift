@@ -197,11 +197,16 @@ public struct PBTSettings: Sendable, Equatable {
     public var burnIn: Int
     /// Whether explore may change the optimizer itself (its state is then re-initialised).
     public var exploreOptimizer: Bool
+    /// `member_seeds = "distinct"` (default): member i starts from initial weights and a
+    /// minibatch order of its own (`PopulationBasedTraining.memberSeed`), as in Jaderberg et
+    /// al.; an exploit copies the donor's seed with its weights. `"shared"`: every member uses
+    /// the task seed, so members differ by configuration only.
+    public var distinctSeeds: Bool
 
     public init(
         population: Int = 8, interval: Int, quantile: Double = 0.25, resampleProbability: Double = 0.25,
         perturbationFactors: [Double] = [0.8, 1.2], synchronous: Bool = false, burnIn: Int = 0,
-        exploreOptimizer: Bool = false
+        exploreOptimizer: Bool = false, distinctSeeds: Bool = true
     ) {
         self.population = population
         self.interval = interval
@@ -211,6 +216,7 @@ public struct PBTSettings: Sendable, Equatable {
         self.synchronous = synchronous
         self.burnIn = burnIn
         self.exploreOptimizer = exploreOptimizer
+        self.distinctSeeds = distinctSeeds
     }
 }
 

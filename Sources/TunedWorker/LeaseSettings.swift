@@ -51,14 +51,14 @@ public struct LeaseSettings: Sendable, Equatable {
             }
             return Int(d)
         }
-        if let s = try int(strategy["seed"], "seed", min: 0) {
-            seed = UInt64(s)
-            config["seed"] = nil
-        } else if let s = config.removeValue(forKey: "seed") {
+        // A trial's own seed (PBT's `member_seeds = "distinct"`) wins over the task's.
+        if let s = config.removeValue(forKey: "seed") {
             guard let d = s.doubleValue, d == d.rounded(), d >= 0, d <= 1e15 else {
                 throw WorkerError("config: 'seed' must be a non-negative integer")
             }
             seed = UInt64(d)
+        } else if let s = try int(strategy["seed"], "seed", min: 0) {
+            seed = UInt64(s)
         } else {
             seed = UInt64(bitPattern: lease.taskID)
         }

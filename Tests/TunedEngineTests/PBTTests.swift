@@ -7,7 +7,8 @@ import TunedOptim
 
 func pbtSpec(
     population: Int = 4, steps: Int = 300, interval: Int = 100, quantile: Double = 0.25, sync: Bool = true,
-    burnIn: Int = 0, retries: Int = 1, resample: Double = 0.25, exploreOptimizer: Bool = false, extraSearch: String = ""
+    burnIn: Int = 0, retries: Int = 1, resample: Double = 0.25, exploreOptimizer: Bool = false, extraSearch: String = "",
+    extraStrategy: String = ""
 ) throws -> TaskSpec {
     try TaskFile.parse("""
         name = "pbt"
@@ -30,6 +31,7 @@ func pbtSpec(
         explore_optimizer = \(exploreOptimizer)
         max_retries = \(retries)
         hypergradient = { beta = 1e-4 }
+        \(extraStrategy)
         [budget]
         steps = \(steps)
         seed = 7
@@ -79,6 +81,25 @@ private func scheduled(_ actions: [StrategyAction]) -> [Segment] {
         var t = try pbt(pbtSpec(population: 8, steps: 300))
         _ = t.start()
         for m in 0..<7 { #expect(t.handle(.segmentFinished(trial: m, step: 100, metrics: ["val_loss": values[m]])) == []) }
+    }
+
+    /// Members have seeds of their own (default) that an exploit copies with the weights;
+    /// `member_seeds = "shared"` gives every member the task seed and no `seed` key.
+    @Test func membersHaveTheirOwnSeedsAndAnExploitCopiesTheDonors() throws {
+        var s = try pbt(pbtSpec(population: 8, steps: 300))
+        let seeds = (0..<8).map { s.currentConfig($0)["seed"]?.doubleValue }
+        #expect(seeds.allSatisfy { $0 != nil } && Set(seeds).count == 8)
+        #expect(s.trials.map(\.seed) == (0..<8).map { PopulationBasedTraining.memberSeed(7, member: $0) })
+        _ = s.start()
+        var last: [StrategyAction] = []
+        for m in 0..<8 { last = s.handle(.segmentFinished(trial: m, step: 100, metrics: ["val_loss": Double(m)])) }
+        let e = exploits(last)
+        #expect(!e.isEmpty)
+        for e in e { #expect(s.currentConfig(e.recipient)["seed"] == seeds[e.donor].map(JSONValue.number)) }
+
+        let shared = try pbt(pbtSpec(population: 4, steps: 300, extraStrategy: "member_seeds = \"shared\""))
+        #expect((0..<4).allSatisfy { shared.currentConfig($0)["seed"] == nil } && shared.trials.allSatisfy { $0.seed == 7 })
+        #expect(throws: TaskFileError.self) { try pbtSpec(extraStrategy: "member_seeds = \"same\"") }
     }
 
     @Test func syncDecisionsDoNotDependOnArrivalOrder() throws {
