@@ -69,7 +69,7 @@ enum SyntheticHistory {
     }
 
     /// A family's label is a softmin-weighted mean: two trials 1 % apart share it almost
-    /// equally, a trial 30 % worse barely counts, and a trial without the key is skipped.
+    /// equally, a trial 100× worse barely counts, and a trial without the key is skipped.
     @Test func labelsAreSoftminWeightedOverTheFamilysTrials() throws {
         func trial(_ lr: Double?, _ loss: Double) -> PolicyTrainingTask.Trial {
             .init(config: lr.map { ["optimizer": .string("sgd"), "lr": .number($0)] } ?? ["optimizer": .string("sgd")], loss: loss)
@@ -77,7 +77,7 @@ enum SyntheticHistory {
         let logLR: (PolicyTrainingTask.Trial) -> Double? = { $0.config["lr"]?.doubleValue.map(log10) }
         let near = try #require(PolicyFitter.softminLabel([trial(1e-2, 0.100), trial(1e-1, 0.101)], logLR))
         #expect(near > -1.6 && near < -1.4, "\(near)")
-        let far = try #require(PolicyFitter.softminLabel([trial(1e-2, 0.100), trial(1, 0.130), trial(nil, 0.01)], logLR))
+        let far = try #require(PolicyFitter.softminLabel([trial(1e-2, 0.100), trial(1, 10.0), trial(nil, 0.01)], logLR))
         #expect(abs(far - -2) < 0.01, "\(far)")
         #expect(PolicyFitter.softminLabel([trial(nil, 0.1)], logLR) == nil)
     }
