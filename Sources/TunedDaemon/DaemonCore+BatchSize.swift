@@ -33,7 +33,7 @@ extension DaemonCore {
                 BatchSizeReport.Point(
                     batchSize: b, steps: StepsToTarget.steps(losses, target: sign * sweep.targetLoss),
                     finalLoss: losses.max { $0.step < $1.step }.map { sign * $0.value },
-                    noiseScale: rows.filter { $0.name == "noise_scale" && $0.value.isFinite }.max { $0.step < $1.step }?.value))
+                    noiseScale: rows.filter { $0.name == "gradient_noise_scale" && $0.value.isFinite }.max { $0.step < $1.step }?.value))
         }
         var report = BatchSizeReport(taskID: id, targetLoss: sweep.targetLoss, points: points)
         let measured = StepsToTarget.points(runs, target: sign * sweep.targetLoss).points

@@ -246,10 +246,16 @@ public actor DaemonCore {
         let trials = strategy.trials.map {
             NewTrial(member: $0.index, configJSON: jsonText($0.config), firstSegmentEnd: firstEnd[$0.index])
         }
-        let specJSON: [String: JSONValue] = [
+        var specJSON: [String: JSONValue] = [
             "workload": .object(spec.workload), "base_dir": .string(base), "filename": .string(file),
             "seed": .number(Double(spec.budget.seed)), "steps": .number(Double(spec.budget.steps)),
         ]
+        // B_simple is measured online in every run of a built-in workload, so the history holds
+        // the noise scale of every run beside its results; command workloads report their own.
+        let noiseEvery = spec.strategy.noiseScaleEvery ?? StrategySpec.defaultNoiseScaleEvery
+        if spec.workload["kind"]?.stringValue != "command", noiseEvery > 0 {
+            specJSON["noise_scale_every"] = .number(Double(noiseEvery))
+        }
         let objective = TunedStore.Objective(metric: spec.objective.metric.rawValue, mode: spec.objective.mode == .min ? .min : .max)
         let id = try await store.createTask(
             NewTask(name: spec.name, specText: p.text, specFormat: p.format == .toml ? .toml : .json, specJSON: jsonText(specJSON),
@@ -396,6 +402,7 @@ public actor DaemonCore {
             worker: p.workerID, attempts: seg.attempts)
         var strategy: [String: RPCValue] = [:]
         if let seed = meta["seed"] { strategy["seed"] = RPCValue(seed) }
+        if let every = meta["noise_scale_every"] { strategy["noise_scale_every"] = RPCValue(every) }
         return WorkerLeaseResult(lease: Lease(
             segmentID: seg.id.rawValue, taskID: seg.taskID.rawValue, trialID: seg.trialID.rawValue,
             config: parse(seg.configJSON), startStep: Int64(seg.startStep), endStep: Int64(seg.endStep),

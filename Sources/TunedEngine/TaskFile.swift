@@ -447,7 +447,7 @@ struct TaskValidator {
 
     // MARK: [strategy]
 
-    static let commonStrategyKeys = ["kind", "hypergradient", "max_retries"]
+    static let commonStrategyKeys = ["kind", "hypergradient", "max_retries", "noise_scale_every"]
     static let strategyKeys: [StrategySpec.Kind: [String]] = [
         .random: ["trials"],
         .grid: ["trials", "grid_points"],
@@ -456,7 +456,7 @@ struct TaskValidator {
             "explore_optimizer", "member_seeds",
         ],
         .asha: ["trials", "reduction_factor", "grace_period"],
-        .batchSweep: ["batch_sizes", "target_loss", "trials"],
+        .batchSweep: ["batch_sizes", "target_loss", "trials", "lr_scaling", "reference_batch_size", "noise_scale"],
     ]
 
     mutating func validateStrategyKind(_ t: DocTable?) -> StrategySpec.Kind? {
@@ -488,6 +488,7 @@ struct TaskValidator {
         }
         var spec = StrategySpec(kind: kind)
         spec.maxRetries = int(t, tn, "max_retries", min: 0) ?? StrategySpec.defaultMaxRetries
+        spec.noiseScaleEvery = int(t, tn, "noise_scale_every", min: 0)
 
         if let h = t["hypergradient"] {
             if let ht = h.value.table {
@@ -626,7 +627,24 @@ struct TaskValidator {
             if let e = searchTable?["batch_size"] {
                 problem(e.keyPosition.line, "search", "batch_size", "batch-sweep sets batch_size itself from [strategy] batch_sizes; remove it from [search]")
             }
-            if let sizes, let target { spec.batchSweep = BatchSweepSettings(batchSizes: sizes, targetLoss: target) }
+            var rescale = true
+            if let m = string(t, tn, "lr_scaling") {
+                if m == "noise-scale" || m == "none" { rescale = m == "noise-scale" } else {
+                    problem(t["lr_scaling"]!.value, tn, "lr_scaling", "must be \"noise-scale\" (rescale the lr per batch size) or \"none\" (the same lr at every batch size), got \(t["lr_scaling"]!.value.shown)")
+                }
+            }
+            let reference = int(t, tn, "reference_batch_size", min: 1)
+            var noise: Double?
+            if let n = number(t, tn, "noise_scale") {
+                if n > 0 && n.isFinite { noise = n } else {
+                    problem(t["noise_scale"]!.value, tn, "noise_scale", "must be a number > 0 (B_noise, in examples), got \(t["noise_scale"]!.value.shown)")
+                }
+            }
+            if let sizes, let target {
+                spec.batchSweep = BatchSweepSettings(
+                    batchSizes: sizes, targetLoss: target, rescaleLearningRate: rescale, referenceBatchSize: reference,
+                    noiseScale: noise)
+            }
         }
         return problems.count == before ? spec : nil
     }

@@ -140,6 +140,10 @@ public struct StrategySpec: Sendable, Equatable {
     public var maxRetries: Int
     /// Hypergradient descent inside every trial/member (`hypergradient = { beta = … }`).
     public var hypergradient: HypergradientSettings?
+    /// Steps between online measurements of the gradient noise scale B_simple in built-in
+    /// workloads (`noise_scale_every`; nil = `defaultNoiseScaleEvery`, 0 = off). Command
+    /// workloads report their own metrics and ignore it.
+    public var noiseScaleEvery: Int?
     public var pbt: PBTSettings?
     public var asha: ASHASettings?
     public var batchSweep: BatchSweepSettings?
@@ -147,6 +151,9 @@ public struct StrategySpec: Sendable, Equatable {
     public static let defaultTrials = 10
     public static let defaultGridPoints = 3
     public static let defaultMaxRetries = 2
+    /// Every 500 steps: a measurement costs B_big = 128 examples of gradients (two steps at
+    /// batch 64), ≈ 0.4% of the training, and B_simple is then recorded for every run.
+    public static let defaultNoiseScaleEvery = 500
 
     public init(
         kind: Kind, trials: Int? = nil, gridPoints: Int = StrategySpec.defaultGridPoints,
@@ -238,9 +245,26 @@ public struct BatchSweepSettings: Sendable, Equatable {
     public var batchSizes: [Int]
     /// The objective's level at which steps and examples-to-target are measured.
     public var targetLoss: Double
+    /// `lr_scaling = "noise-scale"` (default): the configuration's lr belongs to
+    /// `referenceBatchSize` and every other batch size gets it rescaled by
+    /// `LearningRateScaling` (ε_opt(B) = ε_max/(1 + B_noise/B) for SGD-like optimizers, …);
+    /// `"none"`: the same lr at every batch size.
+    public var rescaleLearningRate: Bool
+    /// The batch size the configuration's lr was chosen for (`reference_batch_size`; nil =
+    /// the workload's `batch_size`, else the smallest of `batchSizes`).
+    public var referenceBatchSize: Int?
+    /// B_noise for the rescaling (`noise_scale`); nil = unknown, and the rule's small-batch
+    /// limit is applied capped at 8× (`LearningRateScaling.rescale`).
+    public var noiseScale: Double?
 
-    public init(batchSizes: [Int], targetLoss: Double) {
+    public init(
+        batchSizes: [Int], targetLoss: Double, rescaleLearningRate: Bool = true, referenceBatchSize: Int? = nil,
+        noiseScale: Double? = nil
+    ) {
         self.batchSizes = batchSizes
         self.targetLoss = targetLoss
+        self.rescaleLearningRate = rescaleLearningRate
+        self.referenceBatchSize = referenceBatchSize
+        self.noiseScale = noiseScale
     }
 }

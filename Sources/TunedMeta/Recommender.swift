@@ -1,5 +1,6 @@
 import Foundation
 import TunedOptim
+import TunedEngine
 import TunedWorkloads
 
 /// What `recommend` answers (docs/META.md, "The recommend output").

@@ -47,6 +47,7 @@ let minimalTask = """
         #expect(spec.budget.effectiveSegmentSteps == 100)
         #expect(spec.objective == Objective(metric: .valLoss, mode: .min))
         #expect(spec.strategy.maxRetries == 2)
+        #expect(spec.strategy.noiseScaleEvery == nil && StrategySpec.defaultNoiseScaleEvery == 500)
         #expect(spec.search.parameters["lr"] == .logUniform(1e-4, 1))
     }
 
@@ -125,6 +126,8 @@ let minimalTask = """
         ("[strategy]\nkind = \"pbt\"\ninterval = 10\nperturbation_factors = []", "perturbation_factors: must be a non-empty array of positive numbers"),
         ("[strategy]\nkind = \"pbt\"\ninterval = 10\nresample_probability = 1.5", "resample_probability: must be in [0, 1], got 1.5"),
         ("[strategy]\nkind = \"randum\"", "unknown strategy 'randum'; did you mean 'random'?"),
+        ("[strategy]\nnoise_scale_every = -5", "[strategy] noise_scale_every: must be"),
+        ("[strategy]\nkind = \"pbt\"\ninterval = 10\nmember_seeds = \"own\"", "member_seeds: must be \"shared\""),
         ("[workload]\nkind = \"command\"", "[workload] command: missing"),
         ("[workload]\nkind = \"rosenbrock\"\ndimension = 1", "[workload]:"),
         ("[workload]\nkind = \"rosenbrock\"\nhidden = [3]", "[workload] hidden: unknown key"),

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TunedMeta
+@testable import TunedEngine
 
 @Suite struct LearningRateScalingTests {
     @Test func sgdScalesLinearlyFarBelowTheNoiseScaleAndSaturatesPastIt() {
