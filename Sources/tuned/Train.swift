@@ -42,8 +42,8 @@ extension Tuned {
         @Option(help: "Train until this many steps are done.")
         var steps: Int
 
-        @Option(help: "Seed of initialisation and minibatch order.")
-        var seed: UInt64 = 0
+        @Option(help: "Seed of initialisation and minibatch order (default: the configuration's \"seed\" — a PBT member's, as tunectl results shows it — else 0).")
+        var seed: UInt64?
 
         @Option(help: "Record metrics every N steps.")
         var evalEvery = 100
@@ -88,9 +88,21 @@ extension Tuned {
                 guard b.count == 2 else { throw Failure("--noise-batches must be two integers SMALL,BIG, e.g. 8,128") }
                 noise = .init(every: noiseScaleEvery, smallBatch: b[0], bigBatch: b[1])
             }
+            // A PBT member's configuration carries its seed (`member_seeds = "distinct"`).
+            var trial = try object(config, "--config")
+            var seed = self.seed ?? 0
+            if let s = trial.removeValue(forKey: "seed") {
+                guard let d = s.doubleValue, d == d.rounded(), d >= 0, d <= 1e15 else {
+                    throw Failure("--config: \"seed\" must be a non-negative integer, got \(s)")
+                }
+                if let given = self.seed, given != UInt64(d) {
+                    throw Failure("--seed \(given) and the configuration's \"seed\" \(UInt64(d)) differ; give one of them")
+                }
+                seed = UInt64(d)
+            }
             // The same code a worker runs for a segment (TunedWorker.BuiltinSegment).
             var segment = BuiltinSegment(
-                workload: table, baseDirectory: base, config: try object(config, "--config"), seed: seed,
+                workload: table, baseDirectory: base, config: trial, seed: seed,
                 endStep: steps, evalEvery: evalEvery, noiseScale: noise,
                 restoreDirectory: restore.map { URL(fileURLWithPath: $0) },
                 checkpointDirectory: checkpoint.map { URL(fileURLWithPath: $0) })

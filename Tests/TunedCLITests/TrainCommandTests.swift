@@ -12,6 +12,26 @@ import Testing
         #expect((json["val_accuracy"] as? Double ?? 0) > 0.5)
     }
 
+    /// A PBT member's configuration (as `tunectl results` prints it) carries its seed:
+    /// `tuned train` uses it, equals `--seed` with the same value, and refuses a conflict.
+    @Test func aConfigurationsSeedIsTheRunsSeed() throws {
+        let task = TunedBinary.repositoryRoot.appendingPathComponent("examples/digits-random.toml").path
+        /// (exit status, final train and validation loss, stderr)
+        func final(_ config: String, _ extra: [String] = []) throws -> (Int32, [Double], String) {
+            let r = try TunedBinary.run(["train", "--task", task, "--config", config, "--steps", "30", "--quiet"] + extra)
+            let json = try? JSONSerialization.jsonObject(with: Data((r.lines.last ?? "").utf8)) as? [String: Any]
+            return (r.status, ["train_loss", "val_loss"].compactMap { json?[$0] as? Double }, r.stderr)
+        }
+        let withSeed = try final(#"{"optimizer": "sgd", "lr": 0.05, "seed": 12345}"#)
+        let flag = try final(#"{"optimizer": "sgd", "lr": 0.05}"#, ["--seed", "12345"])
+        let other = try final(#"{"optimizer": "sgd", "lr": 0.05}"#)
+        #expect(withSeed.0 == 0 && flag.0 == 0 && other.0 == 0, "\(withSeed.2)")
+        #expect(withSeed.1.count == 2 && withSeed.1 == flag.1)
+        #expect(withSeed.1 != other.1)
+        let conflict = try final(#"{"optimizer": "sgd", "seed": 5}"#, ["--seed", "6"])
+        #expect(conflict.0 != 0 && conflict.2.contains("differ"), "\(conflict.2)")
+    }
+
     @Test func aBrokenTaskFileIsOneErrorPerProblemWithItsLine() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tuned-train-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
