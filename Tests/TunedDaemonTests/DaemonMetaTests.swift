@@ -211,8 +211,10 @@ import Testing
         let out = try tunectl(["--socket", d.socket, "batchsize", "\(id)", "--out", svg])
         #expect(out.status == 0 && out.out.contains("B_crit"), "\(out.err)")
         let drawn = try String(contentsOfFile: svg, encoding: .utf8)
-        #expect(drawn.components(separatedBy: "<circle").count == 7)
-        #expect(drawn.contains("<polyline") && drawn.hasPrefix("<svg"))
+        // Six measured points (dots with a tooltip each), the fitted curve, B_crit marked.
+        #expect(drawn.components(separatedBy: "<title>B = ").count == 7)
+        #expect(drawn.contains("<polyline"))
+        try e2e.expectRasterises(svg, containing: ["batch size B", "steps to target S", "B_crit = ", "measured"])
         // A task of another strategy is refused with a message saying why.
         let other = try e2e.submit(c, tinyTask("plain", dimension: 10))
         #expect {

@@ -61,9 +61,10 @@ public struct SVGDocument: Sendable, Equatable {
         )
     }
 
-    public mutating func circle(_ cx: Double, _ cy: Double, radius: Double, _ style: Style = Style()) {
-        elements.append(
-            "<circle cx=\"\(Self.number(cx))\" cy=\"\(Self.number(cy))\" r=\"\(Self.number(radius))\"\(style.attributes)/>")
+    /// A circle; `title` becomes its tooltip (an SVG `<title>` child).
+    public mutating func circle(_ cx: Double, _ cy: Double, radius: Double, _ style: Style = Style(), title: String? = nil) {
+        let open = "<circle cx=\"\(Self.number(cx))\" cy=\"\(Self.number(cy))\" r=\"\(Self.number(radius))\"\(style.attributes)"
+        elements.append(title.map { "\(open)><title>\(Self.escape($0))</title></circle>" } ?? open + "/>")
     }
 
     /// A closed polygon (markers such as triangles).

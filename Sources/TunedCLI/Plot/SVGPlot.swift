@@ -1,6 +1,6 @@
 import Foundation
 
-/// One chart: a title, two labelled axes with ticks and grid lines, polylines, point
+/// One chart: a title, two labelled axes with ticks and grid lines, polylines, dots, point
 /// markers, vertical marker lines and a legend to the right of the plot area. `draw` paints it
 /// into a rectangle of an ``SVGDocument``, so a figure can stack several charts.
 public struct SVGPlot: Sendable {
@@ -27,6 +27,19 @@ public struct SVGPlot: Sendable {
         }
     }
 
+    /// Measured points drawn as dots (no line), each with an optional tooltip.
+    public struct Scatter: Sendable {
+        public var label: String?
+        public var points: [(x: Double, y: Double, title: String?)]
+        public var color: String
+
+        public init(_ label: String?, points: [(x: Double, y: Double, title: String?)], color: String) {
+            self.label = label
+            self.points = points
+            self.color = color
+        }
+    }
+
     /// A filled triangle at (x, y) with an optional short caption above it.
     public struct Marker: Sendable {
         public var x: Double
@@ -45,6 +58,7 @@ public struct SVGPlot: Sendable {
     public var xAxis: PlotAxis
     public var yAxis: PlotAxis
     public var series: [Series] = []
+    public var scatter: [Scatter] = []
     public var markers: [Marker] = []
     /// The markers' legend entry and colour.
     public var markerLabel = "exploit"
@@ -104,6 +118,13 @@ public struct SVGPlot: Sendable {
             let style = SVGDocument.Style(stroke: s.color, width: s.width, dash: s.dash, opacity: s.opacity)
             for run in runs(s.points, sx: sx, sy: sy) { doc.polyline(run, style) }
         }
+        for sc in scatter {
+            for p in sc.points {
+                let (X, Y) = (sx(p.x), sy(p.y))
+                guard X.isFinite, Y.isFinite else { continue }
+                doc.circle(X, Y, radius: 4, SVGDocument.Style(stroke: "#fff", width: 0.8, fill: sc.color), title: p.title)
+            }
+        }
         for mk in markers {
             let (mx, my) = (sx(mk.x), sy(mk.y))
             guard mx.isFinite, my.isFinite else { continue }
@@ -128,6 +149,11 @@ public struct SVGPlot: Sendable {
             guard let label = s.label else { continue }
             let style = SVGDocument.Style(stroke: s.color, width: s.width, dash: s.dash, opacity: s.opacity)
             entries.append((label, { d, ex, ey in d.line(ex, ey, ex + 24, ey, style) }))
+        }
+        for sc in scatter {
+            guard let label = sc.label else { continue }
+            let style = SVGDocument.Style(stroke: nil, fill: sc.color)
+            entries.append((label, { d, ex, ey in d.circle(ex + 12, ey, radius: 4, style) }))
         }
         if !markers.isEmpty {
             let color = markerColor
