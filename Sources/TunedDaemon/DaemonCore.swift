@@ -252,9 +252,11 @@ public actor DaemonCore {
         ]
         // B_simple is measured online in every run of a built-in workload, so the history holds
         // the noise scale of every run beside its results; command workloads report their own.
+        // The default measurement keeps its extra gradients within 2 % of the training's.
         let noiseEvery = spec.strategy.noiseScaleEvery ?? StrategySpec.defaultNoiseScaleEvery
         if spec.workload["kind"]?.stringValue != "command", noiseEvery > 0 {
             specJSON["noise_scale_every"] = .number(Double(noiseEvery))
+            if spec.strategy.noiseScaleEvery == nil { specJSON["noise_scale_max_overhead"] = .number(0.02) }
         }
         let objective = TunedStore.Objective(metric: spec.objective.metric.rawValue, mode: spec.objective.mode == .min ? .min : .max)
         let id = try await store.createTask(
@@ -402,7 +404,9 @@ public actor DaemonCore {
             worker: p.workerID, attempts: seg.attempts)
         var strategy: [String: RPCValue] = [:]
         if let seed = meta["seed"] { strategy["seed"] = RPCValue(seed) }
-        if let every = meta["noise_scale_every"] { strategy["noise_scale_every"] = RPCValue(every) }
+        for key in ["noise_scale_every", "noise_scale_max_overhead"] {
+            if let v = meta[key] { strategy[key] = RPCValue(v) }
+        }
         return WorkerLeaseResult(lease: Lease(
             segmentID: seg.id.rawValue, taskID: seg.taskID.rawValue, trialID: seg.trialID.rawValue,
             config: parse(seg.configJSON), startStep: Int64(seg.startStep), endStep: Int64(seg.endStep),

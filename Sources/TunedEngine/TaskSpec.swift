@@ -151,8 +151,8 @@ public struct StrategySpec: Sendable, Equatable {
     public static let defaultTrials = 10
     public static let defaultGridPoints = 3
     public static let defaultMaxRetries = 2
-    /// Every 500 steps: a measurement costs B_big = 128 examples of gradients (two steps at
-    /// batch 64), ≈ 0.4% of the training, and B_simple is then recorded for every run.
+    /// Every 500 steps, stretched by the worker so that a measurement's B_big = 128 examples
+    /// stay within 2 % of the training's gradients (`NoiseScaleSettings.maxOverhead`).
     public static let defaultNoiseScaleEvery = 500
 
     public init(

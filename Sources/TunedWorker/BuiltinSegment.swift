@@ -40,10 +40,22 @@ public struct BuiltinSegment: Sendable {
         public var every: Int
         public var smallBatch: Int
         public var bigBatch: Int
-        public init(every: Int, smallBatch: Int = 8, bigBatch: Int = 128) {
+        /// When set, measurements are spaced so that their extra gradients (B_big examples
+        /// each) stay within this fraction of the training's (B_train per step): every
+        /// max(`every`, ⌈B_big / (B_train · maxOverhead)⌉) steps. The daemon's default
+        /// measurement uses 2 %; a batch-1 workload is then measured every 6,400 steps.
+        public var maxOverhead: Double?
+        public init(every: Int, smallBatch: Int = 8, bigBatch: Int = 128, maxOverhead: Double? = nil) {
             self.every = every
             self.smallBatch = smallBatch
             self.bigBatch = bigBatch
+            self.maxOverhead = maxOverhead
+        }
+
+        /// The measurement interval for training batches of `trainBatch` examples.
+        public func interval(trainBatch: Int?) -> Int {
+            guard let f = maxOverhead, f > 0, let b = trainBatch, b > 0 else { return every }
+            return max(every, Int((Double(bigBatch) / (Double(b) * f)).rounded(.up)))
         }
     }
 
@@ -121,7 +133,8 @@ public struct BuiltinSegment: Sendable {
     ) throws -> Result {
         var trainer = try trial.makeTrainer(workload: w, seed: seed, evalEvery: evalEvery)
         if let n = noiseScale, n.every > 0 {
-            try trainer.measureNoiseScale(every: n.every, smallBatch: n.smallBatch, bigBatch: n.bigBatch)
+            try trainer.measureNoiseScale(
+                every: n.interval(trainBatch: trainer.batchSize), smallBatch: n.smallBatch, bigBatch: n.bigBatch)
         }
         if let restoreDirectory {
             if let checkpointDirectory, Self.samePath(restoreDirectory, checkpointDirectory) {

@@ -21,6 +21,8 @@ public struct LeaseSettings: Sendable, Equatable {
     public var seed: UInt64
     public var evalEvery: Int
     public var noiseScaleEvery: Int
+    /// The extra-gradient budget of the measurement (`BuiltinSegment.NoiseScaleSettings.maxOverhead`).
+    public var noiseMaxOverhead: Double?
     public var noiseBatches: (small: Int, big: Int)
     /// The trial configuration with the strategy merged in and `seed` removed.
     public var config: [String: JSONValue]
@@ -64,6 +66,14 @@ public struct LeaseSettings: Sendable, Equatable {
         }
         evalEvery = try int(strategy["eval_every"], "eval_every", min: 1) ?? Self.defaultEvalEvery
         noiseScaleEvery = try int(strategy["noise_scale_every"], "noise_scale_every", min: 0) ?? 0
+        if let f = strategy["noise_scale_max_overhead"], !f.isNull {
+            guard let d = f.doubleValue, d > 0, d <= 1 else {
+                throw WorkerError("strategy: 'noise_scale_max_overhead' must be a fraction in (0, 1], got \(f.jsonText)")
+            }
+            noiseMaxOverhead = d
+        } else {
+            noiseMaxOverhead = nil
+        }
         noiseBatches = (8, 128)
         if let b = strategy["noise_batches"], !b.isNull {
             guard let a = b.arrayValue, a.count == 2, let s = try int(a[0], "noise_batches", min: 1),
@@ -86,7 +96,7 @@ public struct LeaseSettings: Sendable, Equatable {
     }
 
     public static func == (a: LeaseSettings, b: LeaseSettings) -> Bool {
-        a.seed == b.seed && a.evalEvery == b.evalEvery && a.noiseScaleEvery == b.noiseScaleEvery
+        a.seed == b.seed && a.evalEvery == b.evalEvery && a.noiseScaleEvery == b.noiseScaleEvery && a.noiseMaxOverhead == b.noiseMaxOverhead
             && a.noiseBatches == b.noiseBatches && a.config == b.config && a.restoreMode == b.restoreMode
     }
 }

@@ -105,7 +105,9 @@ public struct SegmentRunner: Sendable {
             workload: table.mapValues(JSONValue.init), baseDirectory: workDirectory.path, config: settings.config,
             seed: settings.seed, startStep: Int(lease.startStep), endStep: Int(lease.endStep), evalEvery: settings.evalEvery,
             noiseScale: settings.noiseScaleEvery > 0
-                ? .init(every: settings.noiseScaleEvery, smallBatch: settings.noiseBatches.small, bigBatch: settings.noiseBatches.big)
+                ? .init(
+                    every: settings.noiseScaleEvery, smallBatch: settings.noiseBatches.small,
+                    bigBatch: settings.noiseBatches.big, maxOverhead: settings.noiseMaxOverhead)
                 : nil,
             restoreDirectory: lease.restoreCheckpoint.map(absolute), checkpointDirectory: absolute(lease.checkpointDir))
         segment.workloadCache = workloadCache

@@ -186,6 +186,7 @@ import Testing
             batch_sizes = [1, 2, 4, 8, 32, 128]
             target_loss = 0.3
             lr_scaling = "none"           # the same lr at every size (rescaling: BatchSweepTests)
+            noise_scale_every = 500       # explicit: no overhead cap, so batch 1 is measured too
             [budget]
             steps = 1000
             seed = 5
@@ -204,8 +205,9 @@ import Testing
         #expect(bCrit.low <= bCrit.value && bCrit.value <= bCrit.high)
         #expect(bCrit.value > 0.1 && bCrit.value < 128)
         print("batch sweep: S \(steps), B_crit \(bCrit), B_simple \(r.points.map(\.noiseScale))")
-        // B_simple is measured online in every run (every 500 steps by default) and stored.
-        #expect(r.points.allSatisfy { ($0.noiseScale ?? 0) > 0 }, "\(r.points)")
+        // B_simple is measured online in every run and stored beside its losses.
+        let scales = r.points.compactMap(\.noiseScale)
+        #expect(scales.count == 6 && scales.allSatisfy { $0 > 0 }, "\(r.points)")
 
         let svg = d.dir.appendingPathComponent("sweep.svg").path
         let out = try tunectl(["--socket", d.socket, "batchsize", "\(id)", "--out", svg])

@@ -135,4 +135,15 @@ import TunedWorkloads
         let finish = r.finishParams(workerID: "w", segmentID: 3)
         #expect(finish.status == .failed && finish.checkpoint == nil)
     }
+
+    /// The daemon's default B_simple measurement keeps its extra gradients (B_big examples per
+    /// measurement) within 2 % of the training's: batch 64 keeps the interval, batch 1 stretches it.
+    @Test func noiseScaleIntervalKeepsTheMeasurementsOverheadBounded() {
+        let n = BuiltinSegment.NoiseScaleSettings(every: 500, smallBatch: 8, bigBatch: 128, maxOverhead: 0.02)
+        #expect(n.interval(trainBatch: 64) == 500)
+        #expect(n.interval(trainBatch: 8) == 800)
+        #expect(n.interval(trainBatch: 1) == 6400)
+        #expect(n.interval(trainBatch: nil) == 500)
+        #expect(BuiltinSegment.NoiseScaleSettings(every: 500).interval(trainBatch: 1) == 500)
+    }
 }
