@@ -23,6 +23,8 @@ import Glibc
         var socket: String
         var store: String
         var dir: URL
+        /// Where the daemon's stdout and stderr go (`stop` copies it to the test's stderr).
+        var log: URL
     }
 
     func startDaemon(workers: Int = 2, leaseSeconds: Double = 10, in existing: URL? = nil, extraArgs: [String] = []) throws -> Daemon {
@@ -33,14 +35,22 @@ import Glibc
         let p = Process()
         p.executableURL = Self.productsDirectory.appendingPathComponent("tuned")
         p.arguments = ["serve", "--socket", socket, "--store", store, "--workers", "\(workers)", "--lease-seconds", "\(leaseSeconds)"] + extraArgs
-        p.standardError = FileHandle(forWritingAtPath: "/dev/stderr")
+        // The daemon logs to a file (copied to stderr by `stop`), not to the test's own pipe:
+        // a test that crashes then cannot leave an orphaned daemon holding `swift test`'s output
+        // open, which made `swift test` wait forever instead of reporting the crash.
+        let log = dir.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8)).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        p.standardOutput = handle
+        p.standardError = handle
         try p.run()
+        try? handle.close()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if let c = try? RPCClient(socketPath: socket), (try? c.call(RPCMethods.DaemonStatusMethod.self)) != nil { break }
             usleep(50_000)
         }
-        return Daemon(process: p, socket: socket, store: store, dir: dir)
+        return Daemon(process: p, socket: socket, store: store, dir: dir, log: log)
     }
 
     func stop(_ d: Daemon) -> Int32 {
@@ -48,6 +58,7 @@ import Glibc
         let deadline = Date().addingTimeInterval(15)
         while d.process.isRunning, Date() < deadline { usleep(20_000) }
         if d.process.isRunning { kill(d.process.processIdentifier, SIGKILL); d.process.waitUntilExit() }
+        if let text = try? Data(contentsOf: d.log) { FileHandle.standardError.write(text) }
         return d.process.terminationStatus
     }
 

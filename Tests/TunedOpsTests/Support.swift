@@ -60,6 +60,7 @@ enum Ops {
         var socket: String
         var store: String
         var dir: URL
+        var log: URL
 
         static func start(workers: Int, args: [String] = [], environment: [String: String]? = nil, in dir: URL = Ops.scratch("d")) throws -> Daemon {
             let socket = dir.appendingPathComponent("t.sock").path
@@ -68,9 +69,17 @@ enum Ops {
             p.executableURL = URL(fileURLWithPath: Ops.tuned)
             p.arguments = ["serve", "--socket", socket, "--store", store, "--workers", "\(workers)"] + args
             if let environment { p.environment = environment }
-            p.standardError = FileHandle(forWritingAtPath: "/dev/stderr")
+            // Logs to a file, copied to stderr by `stop` (see DaemonEndToEndTests.startDaemon: a
+            // crashed test must not leave a daemon holding `swift test`'s output open).
+            let log = dir.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8)).log")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            p.standardOutput = handle
+            p.standardError = handle
             try p.run()
-            let d = Daemon(process: p, socket: socket, store: store, dir: dir)
+            try? handle.close()
+            let d = Daemon(process: p, socket: socket, store: store, dir: dir, log: log)
             let deadline = Date().addingTimeInterval(30)
             while Date() < deadline, p.isRunning {
                 if let c = try? RPCClient(socketPath: socket), (try? c.call(RPCMethods.DaemonStatusMethod.self)) != nil { return d }
@@ -85,6 +94,7 @@ enum Ops {
             let deadline = Date().addingTimeInterval(15)
             while process.isRunning, Date() < deadline { usleep(20_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            if let text = try? Data(contentsOf: log) { FileHandle.standardError.write(text) }
             try? FileManager.default.removeItem(at: dir)
             return process.terminationStatus
         }
