@@ -13,10 +13,10 @@ import TunedWorkloads
 ///
 /// - `hypergradient` becomes the trial config's `hypergradient_beta`, `hypergradient_lr_min`,
 ///   `hypergradient_lr_max`; a key the config already has wins (the config is the searched point).
-/// - `seed`: seed of the trial (initialisation, minibatch order; `TUNED_SEED` of a command).
-///   Without it, a `seed` key of the config is used (and removed from it), else the task id:
-///   all members of a task share it, so that a PBT exploit can restore another member's
-///   checkpoint (a built-in checkpoint's identity includes the seed).
+/// - `seed`: the trial's seed (initialisation, minibatch order; `TUNED_SEED` of a command) is
+///   the config's own `seed` key when it has one (a PBT member's, removed from the config;
+///   an exploit copies it with the donor's checkpoint, whose identity includes the seed), else
+///   the strategy's `seed` (the task's), else the task id.
 public struct LeaseSettings: Sendable, Equatable {
     public var seed: UInt64
     public var evalEvery: Int
@@ -55,10 +55,10 @@ public struct LeaseSettings: Sendable, Equatable {
         }
         // A trial's own seed (PBT's `member_seeds = "distinct"`) wins over the task's.
         if let s = config.removeValue(forKey: "seed") {
-            guard let d = s.doubleValue, d == d.rounded(), d >= 0, d <= 1e15 else {
-                throw WorkerError("config: 'seed' must be a non-negative integer")
+            guard let d = Self.seed(s) else {
+                throw WorkerError("config: 'seed' must be an integer in [0, 10^15], got \(RPCValue(s).jsonText)")
             }
-            seed = UInt64(d)
+            seed = d
         } else if let s = try int(strategy["seed"], "seed", min: 0) {
             seed = UInt64(s)
         } else {
@@ -93,6 +93,12 @@ public struct LeaseSettings: Sendable, Equatable {
             }
         }
         self.config = config
+    }
+
+    /// A configuration's `seed` value: an integer in [0, 10¹⁵] (exact as a JSON number), or nil.
+    public static func seed(_ v: JSONValue) -> UInt64? {
+        guard let d = v.doubleValue, d == d.rounded(), d >= 0, d <= 1e15 else { return nil }
+        return UInt64(d)
     }
 
     public static func == (a: LeaseSettings, b: LeaseSettings) -> Bool {

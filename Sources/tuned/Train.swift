@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TunedOptim
+import TunedRPC
 import TunedWorker
 import TunedEngine
 import TunedWorkloads
@@ -92,13 +93,13 @@ extension Tuned {
             var trial = try object(config, "--config")
             var seed = self.seed ?? 0
             if let s = trial.removeValue(forKey: "seed") {
-                guard let d = s.doubleValue, d == d.rounded(), d >= 0, d <= 1e15 else {
-                    throw Failure("--config: \"seed\" must be a non-negative integer, got \(s)")
+                guard let d = LeaseSettings.seed(s) else {
+                    throw Failure("--config: \"seed\" must be an integer in [0, 10^15], got \(RPCValue(s).jsonText)")
                 }
-                if let given = self.seed, given != UInt64(d) {
-                    throw Failure("--seed \(given) and the configuration's \"seed\" \(UInt64(d)) differ; give one of them")
+                if let given = self.seed, given != d {
+                    throw Failure("--seed \(given) and the configuration's \"seed\" \(d) differ; give one of them")
                 }
-                seed = UInt64(d)
+                seed = d
             }
             // The same code a worker runs for a segment (TunedWorker.BuiltinSegment).
             var segment = BuiltinSegment(
