@@ -23,7 +23,11 @@ extension Render {
             if !betas.isEmpty { line("betas", betas.joined(separator: ", ")) }
             if let m = c["momentum"] { line("momentum", Formatting.scalar(m)) }
             if let b = c["batch_size"] { line("batch size", Formatting.scalar(b)) }
-            line("HD beta_h", Formatting.shortNumber(o.hypergradientBeta))
+            line(
+                "HD beta_h",
+                o.hypergradientBeta > 0
+                    ? Formatting.shortNumber(o.hypergradientBeta) + " (the lr is constant: let hypergradient descent adapt it)"
+                    : "off (the schedule drives the lr; HD on top of it did worse on the suite)")
             if let g = o.parameterGroups { line("parameters", g) }
             if let s = o.stateBytesPerParameter { line("state memory", "\(Formatting.shortNumber(s)) bytes/parameter") }
             line(

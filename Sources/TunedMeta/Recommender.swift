@@ -17,7 +17,7 @@ public struct RecommendationReport: Sendable, Equatable, Codable {
         public var stateBytesPerParameter: Double?
         /// Which parameters get which optimizer (Muon: matrices; AdamW: the rest).
         public var parameterGroups: String?
-        /// Hypergradient descent β_h to try with this optimizer (Baydin et al. 2018).
+        /// Hypergradient descent β_h for this configuration; 0 = off (`Recommender.hypergradientBeta`).
         public var hypergradientBeta: Double
 
         enum CodingKeys: String, CodingKey {
@@ -95,13 +95,23 @@ public struct Recommender: Sendable {
                     parameterGroups: family.optimizer == "muon"
                         ? "Muon for the 2-D weight matrices (hidden and output layers); AdamW for biases and other vectors"
                         : nil,
-                    hypergradientBeta: LearningRateScaling.Family(optimizer: family.optimizer) == .sgdLike ? 1e-3 : 1e-7))
+                    hypergradientBeta: Self.hypergradientBeta(family.optimizer, scheduled: config["schedule"] != nil)))
         }
         options.sort { $0.predictedLoss < $1.predictedLoss }
         return RecommendationReport(
             policy: policy.name, options: Array(options.prefix(max(k, 1))),
             confidence: confidence(present, nearest), missingFeatures: task.missingKeys, excluded: excluded,
             nearest: Array(nearest.prefix(3)))
+    }
+
+    /// β_h for a recommended configuration. With a warm-up + cosine schedule, off: the schedule
+    /// already drives the learning rate, and on the shipped suite adding HD to the recommended
+    /// configurations (β_h 10⁻³ SGD-like, 10⁻⁷ otherwise) made 22 of 28 tasks worse (median LOTO
+    /// regret 0.121 against 0.055 without; docs/PERFORMANCE.md). At a constant learning rate (no
+    /// step budget given), Baydin et al.'s values, which let HD correct a mispredicted rate.
+    static func hypergradientBeta(_ optimizer: String, scheduled: Bool) -> Double {
+        if scheduled { return 0 }
+        return LearningRateScaling.Family(optimizer: optimizer) == .sgdLike ? 1e-3 : 1e-7
     }
 
     func config(

@@ -118,6 +118,20 @@ enum SyntheticHistory {
         #expect(c["schedule"]?["total_steps"]?.doubleValue == Double(d.stepBudget!))
     }
 
+    @Test func hypergradientIsOffUnderTheScheduleAndOnAtAConstantLearningRate() throws {
+        let policy = try PolicyFitter.fit(SyntheticHistory.tasks(), name: "synthetic", source: "test")
+        let scheduled = Recommender(policy: policy).recommend(SyntheticHistory.description(40), top: 5).options
+        #expect(!scheduled.isEmpty)
+        for o in scheduled { #expect(o.hypergradientBeta == 0 && o.config["schedule"] != nil) }
+        var d = SyntheticHistory.description(40)
+        d.stepBudget = nil
+        let constant = Recommender(policy: policy).recommend(d, top: 5).options
+        for o in constant {
+            #expect(o.config["schedule"] == nil)
+            #expect(o.hypergradientBeta == (["sgd", "momentum"].contains(o.optimizer) ? 1e-3 : 1e-7), "\(o.optimizer)")
+        }
+    }
+
     @Test func muonIsExcludedWithoutMatrixParameters() throws {
         var tasks = SyntheticHistory.tasks()
         for i in tasks.indices {
