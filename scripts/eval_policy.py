@@ -5,7 +5,7 @@ For every task i of the suite store (policies/suite-store.db, written by
 scripts/train-default-policy.sh):
   - refit the policy without task i (`tunectl policy fit --task ...`, the daemon's own fitter),
   - ask `tunectl recommend` with task i's recorded features, train that configuration as is
-    (`tuned train`, same workload, steps and schedule as the suite, seed 1): L_rec;
+    (`tuned train`, same workload, steps, schedule and seed as the suite task): L_rec;
   - baseline 1, AdamW lr 1e-3 with torch's default betas and weight decay, same schedule: L_default;
   - baseline 2, the single best global configuration chosen without task i: among the best
     configurations of the other tasks, the one with the lowest mean normalised regret on the
@@ -32,8 +32,8 @@ suite = {name: (w, steps) for name, w, steps in policy_suite.suite()}
 
 db = sqlite3.connect(store)
 tasks = []
-for tid, name, features in db.execute(
-        "SELECT id, name, features_json FROM tasks WHERE status = 'succeeded' AND features_json IS NOT NULL ORDER BY id"):
+for tid, name, seed, features in db.execute(
+        "SELECT id, name, seed, features_json FROM tasks WHERE status = 'succeeded' AND features_json IS NOT NULL ORDER BY id"):
     if name not in suite:
         continue
     best = None
@@ -43,10 +43,12 @@ for tid, name, features in db.execute(
         if loss is not None and (best is None or loss < best[0]):
             best = (loss, json.loads(config_json))
     if best:
-        tasks.append({"id": tid, "name": name, "features": json.loads(features), "best": best[0], "best_config": best[1]})
+        tasks.append({"id": tid, "name": name, "seed": seed, "features": json.loads(features), "best": best[0],
+                      "best_config": best[1]})
 
 cache = {}
-def train(name, config):
+def train(t, config):
+    name = t["name"]
     key = (name, json.dumps(config, sort_keys=True))
     if key not in cache:
         w, steps = suite[name]
@@ -54,7 +56,7 @@ def train(name, config):
         c.pop("batch_size", None)  # the suite fixes it in the workload
         c["schedule"] = policy_suite.schedule(steps)
         r = subprocess.run([tuned, "train", "--workload", json.dumps(w), "--config", json.dumps(c),
-                            "--steps", str(steps), "--seed", "1", "--quiet"], capture_output=True, text=True)
+                            "--steps", str(steps), "--seed", str(t["seed"]), "--quiet"], capture_output=True, text=True)
         try:
             loss = json.loads(r.stdout.strip().splitlines()[-1])["val_loss"]
         except Exception:
@@ -70,7 +72,7 @@ def ctl(*args):
 
 default = {"optimizer": "adamw", "lr": 1e-3}
 for t in tasks:
-    t["default"] = train(t["name"], default)
+    t["default"] = train(t, default)
 def regret(t, loss):
     span = t["default"] - t["best"]
     if span <= 0:
@@ -79,7 +81,7 @@ def regret(t, loss):
 
 # Baseline 2: candidates = every task's best configuration; each trained on every task.
 candidates = [t["best_config"] for t in tasks]
-matrix = [[regret(t, train(t["name"], c)) for t in tasks] for c in candidates]
+matrix = [[regret(t, train(t, c)) for t in tasks] for c in candidates]
 
 rows = []
 work = tempfile.mkdtemp()
@@ -93,7 +95,7 @@ for i, t in enumerate(tasks):
     json.dump({k: v for k, v in t["features"].items() if v is not None}, open(path, "w"))
     rec = ctl("recommend", "--task-features", path)
     option = rec["options"][0]
-    loss_rec = train(t["name"], option["config"])
+    loss_rec = train(t, option["config"])
     # Global best without task i: candidates from other tasks, scored on other tasks.
     best_c, best_score = None, None
     for k, c in enumerate(candidates):
@@ -103,7 +105,7 @@ for i, t in enumerate(tasks):
         score = statistics.mean(min(s, 10.0) for s in scores) if scores else None
         if score is not None and (best_score is None or score < best_score):
             best_c, best_score = c, score
-    loss_global = train(t["name"], best_c)
+    loss_global = train(t, best_c)
     in_band = option["loss_low"] <= loss_rec <= option["loss_high"]
     rows.append((t, option, loss_rec, loss_global, in_band))
 
