@@ -135,6 +135,8 @@ public struct Recommender: Sendable {
             batch = b1
         }
         if let n = task.datasetSize, let b = batch { batch = min(b, Double(n)) }
+        // A rescaled rate stays inside the range the family's model was fitted on, like its predictions.
+        lr = min(max(lr, pow(10, f.learningRate.low)), pow(10, f.learningRate.high))
         c["lr"] = .number(Self.round(lr))
         if let b = batch { c["batch_size"] = .number(max(1, b.rounded())) }
         if let m = f.weightDecay { c["weight_decay"] = .number(Self.round(pow(10, m.predict(z)))) }
@@ -174,13 +176,24 @@ public struct Recommender: Sendable {
         return (coverage * proximity * n / (n + 4) * 1000).rounded() / 1000
     }
 
-    /// Parameter shapes that match the description's size and matrix fraction (for measuring
-    /// optimizer state): one matrix of the widest layer's width and one vector.
+    /// At most this many elements in `shapes`: the optimizers are built for them (and allocate
+    /// their state) to measure bytes per parameter.
+    static let shapeElementLimit = 1 << 16
+
+    /// Parameter shapes with the description's matrix fraction, for measuring optimizer state:
+    /// one matrix as wide as the widest layer and one vector. Above `shapeElementLimit`
+    /// parameters they are scaled down (the matrix's sides by √scale): the element-wise
+    /// optimizers keep the same bytes per parameter at any size, and building an optimizer for
+    /// a described 10⁹-parameter model would allocate its whole state. (A factored optimizer
+    /// such as Adafactor is then charged a little more than the full-size model would cost.)
     static func shapes(_ t: TaskDescription) -> [[Int]] {
-        let p = max(t.parameterCount ?? 4096, 2)
+        let described = max(t.parameterCount ?? 4096, 2)
+        let scale = min(1, Double(shapeElementLimit) / Double(described))
+        let p = max(Int((Double(described) * scale).rounded()), 2)
         let fraction = t.matrixParameterFraction ?? 0.95
         let matrix = Int((Double(p) * fraction).rounded())
-        let width = max(1, min(t.widestLayer ?? 64, max(matrix, 1)))
+        let widest = Int((Double(t.widestLayer ?? 64) * scale.squareRoot()).rounded())
+        let width = max(1, min(widest, max(matrix, 1)))
         var shapes: [[Int]] = []
         if matrix >= width { shapes.append([width, matrix / width]) }
         let rest = p - (shapes.first.map { $0[0] * $0[1] } ?? 0)

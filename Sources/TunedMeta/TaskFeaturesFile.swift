@@ -30,11 +30,12 @@ public enum TaskFeaturesFile {
         func problem(_ e: DocTable.Entry, _ message: String) {
             problems.append(TaskProblem(file: file, line: e.value.line, field: e.key, message: message))
         }
+        // Sizes travel as JSON numbers (doubles) to the daemon: at most 10¹⁵, exact there.
         func int(_ e: DocTable.Entry, min: Int) -> Int? {
             var value = e.value.integer
-            if value == nil, let x = e.value.number, x == x.rounded(), abs(x) < 1e15 { value = Int(x) }
-            guard let i = value, i >= min else {
-                problem(e, "must be an integer ≥ \(min), got \(e.value.shown)")
+            if value == nil, let x = e.value.number, x == x.rounded(), abs(x) <= 1e15 { value = Int(x) }
+            guard let i = value, i >= min, i <= 1_000_000_000_000_000 else {
+                problem(e, "must be an integer in [\(min), 10^15], got \(e.value.shown)")
                 return nil
             }
             return i
@@ -75,7 +76,7 @@ public enum TaskFeaturesFile {
             case .optimizerMemoryBytesPerParameter:
                 d.optimizerMemoryBytesPerParameter = number(e, { $0 >= 0 }, "a number ≥ 0 (bytes per parameter)")
             case .gradientNoiseScale:
-                d.gradientNoiseScale = number(e, { $0 > 0 }, "a number > 0 (examples)")
+                d.gradientNoiseScale = number(e, { $0 > 0 && $0 <= 1e15 }, "a number in (0, 10^15] (examples)")
             }
         }
         if let b = d.batchSize, let n = d.datasetSize, b > n, let e = root[TaskDescription.CodingKeys.batchSize.rawValue] {

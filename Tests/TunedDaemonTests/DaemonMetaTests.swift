@@ -75,7 +75,7 @@ import Testing
         }
         #expect {
             try recommend(c, "dataset_size = -4\n", file: "neg.toml")
-        } throws: { error in "\(error)".contains("neg.toml:1: dataset_size: must be an integer ≥ 1, got -4") }
+        } throws: { error in "\(error)".contains("neg.toml:1: dataset_size: must be an integer in [1, 10^15], got -4") }
         #expect {
             try recommend(c, "depth = \"deep\"\n", file: "type.toml")
         } throws: { error in "\(error)".contains("type.toml:1: depth:") }

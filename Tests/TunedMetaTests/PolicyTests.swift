@@ -118,6 +118,39 @@ enum SyntheticHistory {
         #expect(c["schedule"]?["total_steps"]?.doubleValue == Double(d.stepBudget!))
     }
 
+    /// The optimizers are built to measure their state; for a described 10¹² parameters that
+    /// once meant allocating terabytes (the daemon hung, growing, on one `recommend`).
+    @Test func aHugeDescribedModelIsMeasuredOnScaledDownShapes() throws {
+        let policy = try PolicyFitter.fit(SyntheticHistory.tasks(), name: "synthetic", source: "test")
+        let huge = TaskDescription(
+            parameterCount: 1_000_000_000_000, widestLayer: 65_536, matrixParameterFraction: 0.98, taskType: "classification")
+        let shapes = Recommender.shapes(huge)
+        let elements = shapes.reduce(0) { $0 + $1.reduce(1, *) }
+        #expect(elements <= Recommender.shapeElementLimit && elements > Recommender.shapeElementLimit / 2)
+        #expect(abs(Double(shapes[0].reduce(1, *)) / Double(elements) - 0.98) < 0.01)
+        let options = Recommender(policy: policy).recommend(huge, top: 5).options
+        #expect(options.count >= 3)
+        // Bytes per parameter as on a model of the same make-up that is small enough to build.
+        let same = Recommender.shapes(TaskDescription(parameterCount: 60_000, widestLayer: 240, matrixParameterFraction: 0.98))
+        for o in options {
+            let expected = try #require(Recommender.stateBytes(o.config, shapes: same))
+            #expect(abs((o.stateBytesPerParameter ?? -1) - expected) < 0.01, "\(o.optimizer)")
+        }
+        #expect(options.first { $0.optimizer == "adamw" }?.stateBytesPerParameter == 8)
+        // A rate moved by the batch-size rule stays inside the family's fitted range (a noise
+        // scale of 1e-12 against a batch of 10¹⁵ once gave Lion a learning rate of 0).
+        var extreme = huge
+        (extreme.batchSize, extreme.datasetSize, extreme.gradientNoiseScale) = (1_000_000_000_000_000, 1_000_000_000_000_000, 1e-12)
+        for o in Recommender(policy: policy).recommend(extreme, top: 5).options {
+            let family = try #require(policy.families.first { $0.optimizer == o.optimizer })
+            let lr = try #require(o.config["lr"]?.doubleValue)
+            #expect(lr > 0 && log10(lr) >= family.learningRate.low - 0.01 && log10(lr) <= family.learningRate.high + 0.01, "\(o.optimizer) lr \(lr)")
+        }
+        // Below the limit the shapes are the described ones.
+        let small = Recommender.shapes(TaskDescription(parameterCount: 5000, widestLayer: 64, matrixParameterFraction: 0.9))
+        #expect(small == [[64, 70], [520]])
+    }
+
     @Test func hypergradientIsOffUnderTheScheduleAndOnAtAConstantLearningRate() throws {
         let policy = try PolicyFitter.fit(SyntheticHistory.tasks(), name: "synthetic", source: "test")
         let scheduled = Recommender(policy: policy).recommend(SyntheticHistory.description(40), top: 5).options

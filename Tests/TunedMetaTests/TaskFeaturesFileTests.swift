@@ -48,12 +48,13 @@ import Testing
     }
 
     @Test(arguments: [
-        ("parameter_count = \"many\"", "parameter_count: must be an integer ≥ 1"),
-        ("dataset_size = -5", "dataset_size: must be an integer ≥ 1, got -5"),
+        ("parameter_count = \"many\"", "parameter_count: must be an integer in [1, 10^15]"),
+        ("dataset_size = -5", "dataset_size: must be an integer in [1, 10^15], got -5"),
         ("matrix_parameter_fraction = 1.5", "matrix_parameter_fraction: must be a number in [0, 1]"),
         ("task_type = \"ranking\"", "task_type: must be one of"),
-        ("gradient_noise_scale = 0", "gradient_noise_scale: must be a number > 0"),
-        ("depth = 2.5", "depth: must be an integer ≥ 1, got 2.5"),
+        ("gradient_noise_scale = 0", "gradient_noise_scale: must be a number in (0, 10^15]"),
+        ("parameter_count = 9223372036854775807", "parameter_count: must be an integer in [1, 10^15], got 9223372036854775807"),
+        ("depth = 2.5", "depth: must be an integer in [1, 10^15], got 2.5"),
     ])
     func wrongTypesAndImpossibleValuesNameTheKeyAndLine(line: String, message: String) {
         #expect {
