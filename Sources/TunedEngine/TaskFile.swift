@@ -166,7 +166,9 @@ struct TaskValidator {
         return nil
     }
 
-    mutating func int(_ t: DocTable, _ table: String?, _ key: String, min lower: Int? = nil, what: String? = nil) -> Int? {
+    mutating func int(
+        _ t: DocTable, _ table: String?, _ key: String, min lower: Int? = nil, max upper: Int? = nil, what: String? = nil
+    ) -> Int? {
         guard let e = t[key] else { return nil }
         guard let i = asInt(e.value) else {
             problem(e.value, table, key, "must be an integer, got \(e.value.typeName) \(e.value.shown)")
@@ -174,6 +176,10 @@ struct TaskValidator {
         }
         if let lower, i < lower {
             problem(e.value, table, key, "must be ≥ \(lower)" + (what.map { " (\($0))" } ?? "") + ", got \(i)")
+            return nil
+        }
+        if let upper, i > upper {
+            problem(e.value, table, key, "must be ≤ \(upper)" + (what.map { " (\($0))" } ?? "") + ", got \(i)")
             return nil
         }
         return i
@@ -271,7 +277,7 @@ struct TaskValidator {
         }
         unknownKeys(t, "budget", known: ["steps", "seed", "segment_steps"])
         var ok = true
-        let steps = int(t, "budget", "steps", min: 1, what: "the training steps per trial or member")
+        let steps = int(t, "budget", "steps", min: 1, max: Budget.maxSteps, what: "the training steps per trial or member")
         if t["steps"] == nil {
             problem(t.position.line, "budget", "steps", "missing; add \(assignment("steps", "2000")) (training steps per trial or member)")
         }
@@ -522,9 +528,9 @@ struct TaskValidator {
         let steps = budget?.steps
         switch kind {
         case .random:
-            spec.trials = int(t, tn, "trials", min: 1, what: "the number of configurations to try") ?? StrategySpec.defaultTrials
+            spec.trials = int(t, tn, "trials", min: 1, max: StrategySpec.maxTrials, what: "the number of configurations to try") ?? StrategySpec.defaultTrials
         case .grid:
-            spec.trials = int(t, tn, "trials", min: 1, what: "the cap on the number of grid configurations")
+            spec.trials = int(t, tn, "trials", min: 1, max: StrategySpec.maxTrials, what: "the cap on the number of grid configurations")
             spec.gridPoints = int(t, tn, "grid_points", min: 1, what: "points per continuous range") ?? StrategySpec.defaultGridPoints
             if let search, problems.count == before {
                 let n = search.gridCount(points: spec.gridPoints)
@@ -538,7 +544,11 @@ struct TaskValidator {
             var p = PBTSettings(interval: 1)
             if let pop = t["population"] {
                 if let n = asInt(pop.value) {
-                    if n < 2 { problem(pop.value, tn, "population", "must be ≥ 2 (members exploit each other), got \(n)") } else { p.population = n }
+                    if n < 2 {
+                        problem(pop.value, tn, "population", "must be ≥ 2 (members exploit each other), got \(n)")
+                    } else if n > PBTSettings.maxPopulation {
+                        problem(pop.value, tn, "population", "must be ≤ \(PBTSettings.maxPopulation), got \(n)")
+                    } else { p.population = n }
                 } else { problem(pop.value, tn, "population", "must be an integer, got \(pop.value.typeName) \(pop.value.shown)") }
             }
             if let iv = t["interval"] {
@@ -583,7 +593,7 @@ struct TaskValidator {
             }
             spec.pbt = p
         case .asha:
-            spec.trials = int(t, tn, "trials", min: 1, what: "the number of configurations") ?? StrategySpec.defaultTrials
+            spec.trials = int(t, tn, "trials", min: 1, max: StrategySpec.maxTrials, what: "the number of configurations") ?? StrategySpec.defaultTrials
             var a = ASHASettings(gracePeriod: 1)
             if let rf = t["reduction_factor"] {
                 if let n = asInt(rf.value) {
@@ -605,7 +615,7 @@ struct TaskValidator {
             }
             spec.asha = a
         case .batchSweep:
-            spec.trials = int(t, tn, "trials", min: 1, what: "configurations per batch size") ?? 1
+            spec.trials = int(t, tn, "trials", min: 1, max: StrategySpec.maxTrials, what: "configurations per batch size") ?? 1
             var sizes: [Int]?
             if let bs = t["batch_sizes"] {
                 sizes = batchSizes(bs.value)

@@ -66,7 +66,9 @@ public struct TaskSpec: Sendable, Equatable {
 
 /// `[budget]`.
 public struct Budget: Sendable, Equatable {
-    /// Training steps per trial (random, grid, ASHA's maximum) or per member (PBT). ≥ 1.
+    /// The largest `steps`: steps travel as JSON numbers, exact up to here.
+    public static let maxSteps = 1_000_000_000_000_000
+    /// Training steps per trial (random, grid, ASHA's maximum) or per member (PBT). 1 … `maxSteps`.
     public var steps: Int
     /// The task's seed: trial configurations, minibatch order and the strategies' draws derive from it.
     public var seed: UInt64
@@ -149,6 +151,8 @@ public struct StrategySpec: Sendable, Equatable {
     public var batchSweep: BatchSweepSettings?
 
     public static let defaultTrials = 10
+    /// The most configurations a task may ask for: every trial is created (and stored) at submit.
+    public static let maxTrials = 100_000
     public static let defaultGridPoints = 3
     public static let defaultMaxRetries = 2
     /// Every 500 steps, stretched by the worker so that a measurement's B_big = 128 examples
@@ -194,6 +198,8 @@ public struct HypergradientSettings: Sendable, Equatable {
 
 /// `kind = "pbt"` (Jaderberg et al. 2017; defaults as Ray Tune's `PopulationBasedTraining`).
 public struct PBTSettings: Sendable, Equatable {
+    /// The largest population a task may ask for (every member is created at submit).
+    public static let maxPopulation = 10_000
     public var population: Int
     public var interval: Int
     public var quantile: Double

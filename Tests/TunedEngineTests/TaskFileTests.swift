@@ -131,11 +131,16 @@ let minimalTask = """
         ("[workload]\nkind = \"command\"", "[workload] command: missing"),
         ("[workload]\nkind = \"rosenbrock\"\ndimension = 1", "[workload]:"),
         ("[workload]\nkind = \"rosenbrock\"\nhidden = [3]", "[workload] hidden: unknown key"),
+        // Sizes that would make the daemon build a billion trials or members at submit.
+        ("[strategy]\nkind = \"random\"\ntrials = 1000000000", "[strategy] trials: must be ≤ 100000 (the number of configurations to try), got 1000000000"),
+        ("[strategy]\nkind = \"asha\"\ntrials = 100001", "[strategy] trials: must be ≤ 100000"),
+        ("[strategy]\nkind = \"pbt\"\ninterval = 10\npopulation = 1000000000", "[strategy] population: must be ≤ 10000, got 1000000000"),
+        ("[budget]\nsteps = 2000000000000000", "[budget] steps: must be ≤ 1000000000000000"),
     ])
     func flagsTheProblem(_ patch: String, _ mentions: String) {
         // The patch replaces the table it defines.
         var text = minimalTask
-        if let header = ["[search]", "[objective]", "[strategy]", "[workload]"].first(where: { patch.hasPrefix($0) }) {
+        if let header = ["[search]", "[objective]", "[strategy]", "[workload]", "[budget]"].first(where: { patch.hasPrefix($0) }) {
             text = text.components(separatedBy: "\n\n").filter { !$0.hasPrefix(header) }.joined(separator: "\n\n")
         }
         var p = patch
