@@ -650,6 +650,9 @@ struct TaskValidator {
                     problem(t["noise_scale"]!.value, tn, "noise_scale", "must be a number > 0 (B_noise, in examples), got \(t["noise_scale"]!.value.shown)")
                 }
             }
+            if let sizes, let n = spec.trials, sizes.count * n > StrategySpec.maxTrials {
+                problem(t["trials"]?.value.line ?? t.position.line, tn, "trials", "\(sizes.count) batch sizes × \(n) trials is \(sizes.count * n) trials; at most \(StrategySpec.maxTrials)")
+            }
             if let sizes, let target {
                 spec.batchSweep = BatchSweepSettings(
                     batchSizes: sizes, targetLoss: target, rescaleLearningRate: rescale, referenceBatchSize: reference,
