@@ -4,6 +4,7 @@ import TunedMeta
 import TunedOptim
 import TunedRPC
 import TunedStore
+import TunedWorker
 import TunedWorkloads
 
 /// `recommend`, `policy.fit`, `policy.show`, and the task features recorded at submit
@@ -103,18 +104,50 @@ extension DaemonCore {
         return out.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
     }
 
-    /// Records what the task's workload computes about itself (built-in workloads only; a
-    /// command workload describes nothing the daemon can see).
-    func recordFeatures(_ id: TunedStore.TaskID, _ spec: TaskSpec) async {
+    /// What the task's built-in workload says about itself (nil for a command workload, which
+    /// describes nothing the daemon can see), built at submit so that a workload the workers
+    /// could not build — or a model too large for this machine's memory — is refused with the
+    /// reason instead of failing in every worker.
+    func describeWorkload(_ spec: TaskSpec, file: String) throws(RPCError) -> TaskDescription? {
+        guard spec.workload["kind"]?.stringValue != "command" else { return nil }
+        let workload: any Workload<Double>
         do {
-            let workload = try WorkloadFactory.make(spec.workload, baseDirectory: spec.baseDirectory, scalar: Double.self)
-            var d = TaskDescription(workload.features, stepBudget: spec.budget.steps)
-            // The batch size is a fixed feature only when the search does not vary it.
-            switch spec.search.parameters["batch_size"] {
-            case nil: break
-            case .fixed(let v)?: d.batchSize = v.doubleValue.map { Int($0) } ?? d.batchSize
-            default: d.batchSize = nil
-            }
+            workload = try WorkloadFactory.make(spec.workload, baseDirectory: spec.baseDirectory, scalar: Double.self)
+        } catch {
+            var message = SegmentRunner.message(error)
+            if message.hasPrefix("[workload]: ") { message.removeFirst("[workload]: ".count) }
+            throw RPCError.validationFailed(message, file: file, line: nil, field: "workload")
+        }
+        let f = workload.features
+        if let problem = Self.memoryProblem(parameters: f.parameterCount, physicalBytes: ProcessInfo.processInfo.physicalMemory) {
+            throw RPCError.validationFailed(problem, file: file, line: nil, field: "workload")
+        }
+        var d = TaskDescription(f, stepBudget: spec.budget.steps)
+        // The batch size is a fixed feature only when the search does not vary it.
+        switch spec.search.parameters["batch_size"] {
+        case nil: break
+        case .fixed(let v)?: d.batchSize = v.doubleValue.map { Int($0) } ?? d.batchSize
+        default: d.batchSize = nil
+        }
+        return d
+    }
+
+    /// Why a model of `parameters` cannot train here, if it cannot: a worker holds the float32
+    /// weights, their gradients and up to two optimizer moments (16 bytes a parameter), which
+    /// must fit in the machine's memory.
+    static func memoryProblem(parameters: Int, physicalBytes: UInt64) -> String? {
+        let (need, overflow) = parameters.multipliedReportingOverflow(by: 16)
+        guard overflow || UInt64(need) > physicalBytes else { return nil }
+        func gb(_ b: Double) -> String { String(format: "%.1f GB", b / 1e9) }
+        return "the model has \(parameters) parameters; a worker needs ≈ \(overflow ? "more than 10¹⁹ bytes" : gb(Double(need))) "
+            + "for its float32 weights, gradients and optimizer moments, and this machine has \(gb(Double(physicalBytes))); make it smaller"
+    }
+
+    /// Records the task's description (`describeWorkload`) as its features: the history the
+    /// recommendation policy is fitted from.
+    func recordFeatures(_ id: TunedStore.TaskID, _ d: TaskDescription?) async {
+        guard let d else { return }
+        do {
             let e = JSONEncoder()
             e.outputFormatting = .sortedKeys
             try await store.setTaskFeatures(id, featuresJSON: String(decoding: try e.encode(d), as: UTF8.self))

@@ -236,6 +236,7 @@ public actor DaemonCore {
             logger.warning("task.submit refused: \(refusal)")
             throw RPCError.unauthorized(refusal)
         }
+        let description = try describeWorkload(spec, file: file)
         var strategy: Strategy
         do { strategy = try Strategy.make(for: spec) } catch {
             throw RPCError.validationFailed(error.message, file: file, line: nil, field: "strategy.kind")
@@ -263,7 +264,7 @@ public actor DaemonCore {
             NewTask(name: spec.name, specText: p.text, specFormat: p.format == .toml ? .toml : .json, specJSON: jsonText(specJSON),
                     strategy: spec.strategy.kind.rawValue, seed: Int64(bitPattern: spec.budget.seed), objective: objective),
             trials: trials)
-        await recordFeatures(id, spec)
+        await recordFeatures(id, description)
         let records = try await store.trials(task: id)
         tasks[id.rawValue] = TaskState(
             strategy: strategy, trialByMember: Dictionary(uniqueKeysWithValues: records.map { ($0.member, $0.id) }),

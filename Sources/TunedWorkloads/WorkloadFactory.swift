@@ -48,7 +48,7 @@ public enum WorkloadFactory {
         if let h = try c.doubles("hidden") {
             guard model == .mlp else { throw WorkloadError("\(context): 'hidden' applies to kind 'mlp' only") }
             guard h.allSatisfy({ $0 >= 1 && $0 == $0.rounded() && $0 <= 1e6 }) else {
-                throw WorkloadError("\(context): 'hidden' must list positive integer widths, e.g. [64]")
+                throw WorkloadError("\(context): 'hidden' must list integer widths in [1, 1000000], e.g. [64], got [\(h.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int($0)) : String($0) }.joined(separator: ", "))]")
             }
             hidden = h.map { Int($0) }
         } else if model == .mlp {

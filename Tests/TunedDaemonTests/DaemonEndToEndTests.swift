@@ -142,6 +142,22 @@ import Glibc
             #expect(error.remoteError?.data?["line"]?.int64Value != nil, "\(error)")
         }
 
+        // Workloads no worker could build, refused at submit with the reason (they used to be
+        // accepted and then failed in every worker; the 20-billion-parameter one crashed them).
+        for (hidden, says) in [
+            ("[4000000000]", "e2e.toml: workload: 'hidden' must list integer widths in [1, 1000000], e.g. [64], got [4000000000]"),
+            ("[100000, 100000, 100000]", "e2e.toml: workload: the model has 20007700010 parameters; a worker needs ≈ 320.1 GB"),
+        ] {
+            do {
+                _ = try submit(c, taskText().replacingOccurrences(of: "hidden = [32]", with: "hidden = \(hidden)"))
+                Issue.record("hidden = \(hidden) was accepted")
+            } catch {
+                #expect(error.remoteError?.knownCode == .validationFailed, "\(error)")
+                #expect(error.message.contains(says), "\(error.message)")
+            }
+        }
+        #expect(try c.call(RPCMethods.TaskList.self, TaskListParams()).isEmpty)
+
         // Submit → run → results.
         let id = try submit(c, taskText())
         let detail = try waitFinished(c, id)
