@@ -8,9 +8,27 @@ extension DaemonCore {
     /// or its trial fails — so a segment that kills its worker every time fails its trial
     /// after `max_retries + 1` attempts, and the task can finish.
     func leaseExpired(_ id: TunedStore.SegmentID, _ seg: LiveSegment) async throws {
+        try await leaseEnded(id, seg, error: "lease expired (worker \(seg.worker) stopped answering)")
+    }
+
+    /// A worker process ended (`WorkerSupervisor`): the segments it held fail now, with how it
+    /// ended and its last words (`Fatal error: failed to allocate …`), instead of at their
+    /// lease's expiry with "stopped answering". Retried like any failed attempt.
+    public func workerExited(_ worker: String, _ how: String) async {
+        for (key, seg) in live.sorted(by: { $0.key < $1.key }) where seg.worker == worker {
+            guard live.removeValue(forKey: key) != nil else { continue }
+            let id = TunedStore.SegmentID(key)
+            logger.warning("segment \(id): \(how)")
+            do { try await serialized { try await leaseEnded(id, seg, error: how) } } catch {
+                logger.error("segment \(id): ending the lease of an exited worker: \(error)")
+            }
+            changed()
+        }
+    }
+
+    func leaseEnded(_ id: TunedStore.SegmentID, _ seg: LiveSegment, error: String) async throws {
         // A task that has ended has no strategy to tell: `expireLeases` sweeps its lease.
         guard let state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else { return }
-        let error = "lease expired (worker \(seg.worker) stopped answering)"
         _ = try await commitStep(
             seg, segment: id, worker: seg.worker,
             event: .segmentFailed(trial: member, error: error, attempt: seg.attempts + 1), state: state,

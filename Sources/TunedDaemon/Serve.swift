@@ -77,7 +77,8 @@ public enum DaemonMain {
         let supervisor = WorkerSupervisor(
             executable: exe, socketPath: options.socketPath, count: options.workers, logLevel: options.logLevel,
             segmentLimits: options.segmentLimits,
-            logger: Logger(label: "tuned.supervisor"))
+            logger: Logger(label: "tuned.supervisor"),
+            onExit: { worker, how in Task { await core.workerExited(worker, how) } })
         await core.setWorkers(configured: options.workers, alive: { supervisor.alive })
         let leases = LeaseService(core: core, interval: .seconds(1)) {
             logger.notice("shutting down")

@@ -8,7 +8,9 @@ import ServiceLifecycle
 
 /// Spawns N `tuned worker` children, restarts one that exits (back-off 0.5 s doubling to 30 s,
 /// reset after 30 s of life), and on graceful shutdown terminates them (SIGTERM, then SIGKILL
-/// after `grace` seconds).
+/// after `grace` seconds). A worker's stderr passes through to the daemon's; when a worker
+/// ends unasked, `onExit` gets its id and how it ended, with its last words (a Swift
+/// `Fatal error: …` line if there is one), so that the segment it held fails with the reason.
 final class WorkerSupervisor: Service, @unchecked Sendable {
     let executable: URL
     let socketPath: String
@@ -17,14 +19,17 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
     let logger: Logger
     /// Per-segment limits, passed to each worker on its command line.
     let segmentLimits: SegmentLimits
+    let onExit: @Sendable (_ worker: String, _ how: String) -> Void
     private let lock = NSLock()
     private var processes: [String: Process] = [:]
     private var stopping = false
 
     init(
         executable: URL, socketPath: String, count: Int, logLevel: Logger.Level,
-        segmentLimits: SegmentLimits = SegmentLimits(), logger: Logger
+        segmentLimits: SegmentLimits = SegmentLimits(), logger: Logger,
+        onExit: @escaping @Sendable (_ worker: String, _ how: String) -> Void = { _, _ in }
     ) {
+        self.onExit = onExit
         self.executable = executable
         self.socketPath = socketPath
         self.count = count
@@ -74,6 +79,8 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
             p.arguments = ["worker", "--socket", socketPath, "--id", id, "--log-level", logLevel.rawValue]
                 + Self.arguments(segmentLimits)
             p.environment = env
+            let stderr = StderrTail()
+            p.standardError = stderr.pipe
             let done = DispatchSemaphore(value: 0)
             p.terminationHandler = { _ in done.signal() }
             let started = Date()
@@ -88,9 +95,14 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
             }
             if ok {
                 logger.info("worker \(id) started", metadata: ["worker.id": "\(id)", "pid": "\(p.processIdentifier)"])
+                stderr.start()
                 done.wait()
                 lock.withLock { processes[id] = nil }
                 if lock.withLock({ stopping }) { return }
+                let how = p.terminationReason == .uncaughtSignal
+                    ? "worker \(id) was killed by signal \(p.terminationStatus)\(p.terminationStatus == SIGKILL ? " (SIGKILL: a kill -9, or the kernel out of memory)" : "")"
+                    : "worker \(id) exited with status \(p.terminationStatus)"
+                onExit(id, how + (stderr.lastWords().map { "; its last words: \($0)" } ?? ""))
                 logger.warning(
                     "worker \(id) exited (status \(p.terminationStatus)); restarting in \(backoff) s",
                     metadata: ["worker.id": "\(id)"])
@@ -123,5 +135,40 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
         while Date() < deadline, ps.contains(where: \.isRunning) { try? await Task.sleep(for: .milliseconds(20)) }
         for p in ps where p.isRunning { kill(p.processIdentifier, SIGKILL) }
         logger.info("workers stopped", metadata: ["count": "\(ps.count)"])
+    }
+}
+
+/// A worker's stderr: copied to the daemon's as it comes, the last 4 KiB kept.
+final class StderrTail: @unchecked Sendable {
+    let pipe = Pipe()
+    private let lock = NSLock()
+    private var tail = Data()
+    private let finished = DispatchSemaphore(value: 0)
+
+    func start() {
+        let reader = pipe.fileHandleForReading
+        try? pipe.fileHandleForWriting.close()  // the child has its copy
+        Thread {
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                FileHandle.standardError.write(chunk)
+                self.lock.withLock {
+                    self.tail.append(chunk)
+                    if self.tail.count > 4096 { self.tail.removeFirst(self.tail.count - 4096) }
+                }
+            }
+            self.finished.signal()
+        }.start()
+    }
+
+    /// The first `Fatal error` line of the tail (Swift's runtime prints a backtrace after it),
+    /// else its last non-empty line; waits up to a second for the pipe to close.
+    func lastWords() -> String? {
+        _ = finished.wait(timeout: .now() + 1)
+        let text = lock.withLock { String(decoding: tail, as: UTF8.self) }
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let line = lines.first { $0.contains("Fatal error") } ?? lines.last
+        return line.map { String($0.prefix(500)) }
     }
 }

@@ -8,7 +8,8 @@ import Testing
 
 /// The serving layer on the real daemon: `task.watch` notifications (through `RPCClient` and
 /// through `tunectl watch`), graceful shutdown that re-queues running segments, and the
-/// attempt limit on leases that expire because the worker dies every time.
+/// attempt limit on leases that expire because the worker freezes every time, and segments
+/// that fail at once, saying how, when their worker dies.
 extension DaemonEndToEndTests {
     /// A watch of a running task gets at least one `task.progress` and a final `task.finished`
     /// with status completed; `tunectl watch` on a pipe prints one plain line per update and
@@ -91,19 +92,41 @@ extension DaemonEndToEndTests {
         print("e2e graceful shutdown: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
     }
 
-    /// A command whose segment kills its own `tuned worker` (SIGKILL to its parent) never
-    /// finishes: every lease expires. The strategy counts each expiry as a failed attempt,
-    /// so with `max_retries = 1` the trial fails after 2 attempts and the task ends.
+    /// A command whose segment freezes its own `tuned worker` (SIGSTOP to its parent) never
+    /// finishes and sends no heartbeat: every lease expires. The strategy counts each expiry
+    /// as a failed attempt, so with `max_retries = 1` the trial fails after 2 attempts (one per
+    /// worker) and the task ends.
     @Test func expiringLeasesCountAsAttempts() throws {
         let t0 = Date()
-        let d = try startDaemon(workers: 1, leaseSeconds: 1)
+        let d = try startDaemon(workers: 2, leaseSeconds: 1)
         defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
+        let row = try runToFailure(d, command: "kill -STOP $PPID")
+        #expect(row.contains("lease expired"), "\(row)")
+        #expect(d.process.isRunning)
+        print("e2e expiring leases: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
+    }
+
+    /// A segment that kills its worker (SIGKILL to its parent) fails at once, with how the
+    /// worker ended, not at its lease's expiry (30 s here, so two expiries would take a minute).
+    @Test func aWorkerThatDiesFailsItsSegmentAtOnceSayingHow() throws {
+        let t0 = Date()
+        let d = try startDaemon(workers: 1, leaseSeconds: 30)
+        defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
+        let row = try runToFailure(d, command: "kill -9 $PPID", timeout: 25)
+        #expect(row.contains("worker w1 was killed by signal 9"), "\(row)")
+        #expect(Date().timeIntervalSince(t0) < 30)
+        #expect(d.process.isRunning)
+    }
+
+    /// Runs a one-trial command task (`max_retries = 1`) that is expected to fail twice; returns
+    /// the store's "segment status|attempts|trial error" row after checking it failed 2 times.
+    func runToFailure(_ d: Daemon, command: String, timeout: Double = 60) throws -> String {
         let task = """
             name = "e2e-killer"
 
             [workload]
             kind = "command"
-            command = ["/bin/sh", "-c", "kill -9 $PPID"]
+            command = ["/bin/sh", "-c", "\(command)"]
 
             [search]
             optimizer = ["sgd"]
@@ -127,11 +150,10 @@ extension DaemonEndToEndTests {
         let id = try c.call(
             RPCMethods.TaskSubmit.self,
             TaskSubmitParams(text: task, format: .toml, filename: "killer.toml", baseDir: d.dir.path)).taskID
-        let detail = try waitFinished(c, id, timeout: 60)
+        let detail = try waitFinished(c, id, timeout: timeout)
         #expect(detail.status == .failed, "\(detail)")
         let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: id))
         #expect(results.trials.map(\.status) == [.failed], "\(results.trials)")
-
         let q = try run("/usr/bin/sqlite3", [
             "-readonly", d.store,
             "SELECT s.status, s.attempts, t.error FROM segments s JOIN trials t ON t.id = s.trial_id "
@@ -141,9 +163,7 @@ extension DaemonEndToEndTests {
         let row = q.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(row.hasPrefix("failed|"), "\(row)")
         #expect(row.contains("failed 2 times"), "\(row)")
-        #expect(row.contains("lease expired"), "\(row)")
-        #expect(d.process.isRunning)
-        print("e2e expiring leases: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
+        return row
     }
 
     /// `--log-level` takes the swift-log names; anything else is refused naming the flag.
