@@ -531,7 +531,7 @@ struct TaskValidator {
             spec.trials = int(t, tn, "trials", min: 1, max: StrategySpec.maxTrials, what: "the number of configurations to try") ?? StrategySpec.defaultTrials
         case .grid:
             spec.trials = int(t, tn, "trials", min: 1, max: StrategySpec.maxTrials, what: "the cap on the number of grid configurations")
-            spec.gridPoints = int(t, tn, "grid_points", min: 1, what: "points per continuous range") ?? StrategySpec.defaultGridPoints
+            spec.gridPoints = int(t, tn, "grid_points", min: 1, max: StrategySpec.maxGridPoints, what: "points per continuous range") ?? StrategySpec.defaultGridPoints
             if let search, problems.count == before {
                 let n = search.gridCount(points: spec.gridPoints)
                 if n == 0 {

@@ -154,6 +154,8 @@ public struct StrategySpec: Sendable, Equatable {
     /// The most configurations a task may ask for: every trial is created (and stored) at submit.
     public static let maxTrials = 100_000
     public static let defaultGridPoints = 3
+    /// The most points a continuous range may be cut into (its values are listed to count the grid).
+    public static let maxGridPoints = 1_000
     public static let defaultMaxRetries = 2
     /// Every 500 steps, stretched by the worker so that a measurement's B_big = 128 examples
     /// stay within 2 % of the training's gradients (`NoiseScaleSettings.maxOverhead`).

@@ -94,6 +94,14 @@ struct ObjectiveConfig {
 
 /// Shared checks of the analytic objectives' constructors.
 enum ObjectiveCheck {
+    /// The largest `dimension` of an analytic objective: it holds several arrays of that length.
+    static let maxDimension = 10_000_000
+
+    /// `dimension` within [`least`, `maxDimension`].
+    static func dimension(_ d: Int, least: Int, _ kind: String) throws {
+        try require(d >= least && d <= maxDimension, kind, "dimension", "must be in [\(least), \(maxDimension)], got \(d)")
+    }
+
     static func require(_ ok: Bool, _ kind: String, _ key: String, _ message: @autoclosure () -> String) throws {
         if !ok { throw WorkloadError("\(kind): '\(key)' \(message())") }
     }

@@ -25,7 +25,7 @@ public struct IllConditionedQuadratic<Scalar: TunedScalar>: Workload {
 
     public init(dimension: Int, conditionNumber: Double, rotationSeed: UInt64? = nil, start: [Double]? = nil) throws {
         let kind = "quadratic"
-        try ObjectiveCheck.require(dimension >= 1, kind, "dimension", "must be ≥ 1, got \(dimension)")
+        try ObjectiveCheck.dimension(dimension, least: 1, kind)
         try ObjectiveCheck.require(
             conditionNumber.isFinite && conditionNumber >= 1, kind, "condition_number",
             "must be a finite number ≥ 1, got \(conditionNumber)")

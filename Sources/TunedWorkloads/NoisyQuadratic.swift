@@ -34,7 +34,7 @@ public struct NoisyQuadratic<Scalar: TunedScalar>: Workload {
         start: [Double]? = nil
     ) throws {
         let kind = "nqm"
-        try ObjectiveCheck.require(dimension >= 1, kind, "dimension", "must be ≥ 1, got \(dimension)")
+        try ObjectiveCheck.dimension(dimension, least: 1, kind)
         let h = curvatures ?? (1...dimension).map { 1 / Double($0) }
         try ObjectiveCheck.require(
             h.count == dimension, kind, "curvatures", "needs \(dimension) numbers (the dimension), got \(h.count)")

@@ -21,7 +21,7 @@ public struct Rosenbrock<Scalar: TunedScalar>: Workload {
     public init(a: Double = 1, b: Double = 100, dimension: Int = 2, start: [Double]? = nil) throws {
         try ObjectiveCheck.require(a.isFinite, kind, "a", "must be finite, got \(a)")
         try ObjectiveCheck.require(b.isFinite && b >= 0, kind, "b", "must be finite and ≥ 0, got \(b)")
-        try ObjectiveCheck.require(dimension >= 2, kind, "dimension", "must be ≥ 2, got \(dimension)")
+        try ObjectiveCheck.dimension(dimension, least: 2, kind)
         self.a = a
         self.b = b
         self.dimension = dimension

@@ -136,6 +136,7 @@ let minimalTask = """
         ("[strategy]\nkind = \"asha\"\ntrials = 100001", "[strategy] trials: must be ≤ 100000"),
         ("[strategy]\nkind = \"pbt\"\ninterval = 10\npopulation = 1000000000", "[strategy] population: must be ≤ 10000, got 1000000000"),
         ("[budget]\nsteps = 2000000000000000", "[budget] steps: must be ≤ 1000000000000000"),
+        ("[strategy]\nkind = \"grid\"\ngrid_points = 1000000000", "[strategy] grid_points: must be ≤ 1000 (points per continuous range), got 1000000000"),
         ("[strategy]\nkind = \"batch-sweep\"\nbatch_sizes = { geometric = [1, 1024] }\ntarget_loss = 0.1\ntrials = 10000", "11 batch sizes × 10000 trials is 110000 trials; at most 100000"),
     ])
     func flagsTheProblem(_ patch: String, _ mentions: String) {

@@ -244,3 +244,13 @@ func badConfigurationsAreErrorsNamingTheKey(kind: String, config: String, key: S
     #expect(gf[0].values == [-155, -50] && gd[0].values == [-155, -50])
     #expect(wf.evaluate(wf.initialParameters(seed: 0)).trainLoss == 12.5)
 }
+
+/// A dimension of 2·10⁹ once made the daemon allocate tens of GB while describing the task.
+@Test(arguments: ["rosenbrock", "quadratic", "nqm"])
+func analyticDimensionsAreBoundedWithAClearMessage(kind: String) {
+    #expect {
+        _ = try WorkloadFactory.make(["kind": .string(kind), "dimension": .number(2e9)], baseDirectory: ".", scalar: Double.self)
+    } throws: { error in
+        "\(error)".contains("\(kind): 'dimension' must be in [") && "\(error)".contains("10000000], got 2000000000")
+    }
+}
