@@ -146,8 +146,8 @@ final class StderrTail: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     func start() {
+        // `Process.run()` has closed our write end (the child has its copy): EOF when it exits.
         let reader = pipe.fileHandleForReading
-        try? pipe.fileHandleForWriting.close()  // the child has its copy
         Thread {
             while true {
                 let chunk = reader.availableData

@@ -7,8 +7,9 @@ import Testing
 @Suite struct StderrTailTests {
     func lastWords(of text: String) throws -> String? {
         let tail = StderrTail()
-        // The child's copy of the write end: `start()` closes the pipe's own.
+        // As `Process.run()` leaves it: the child holds a copy of the write end, ours is closed.
         let out = FileHandle(fileDescriptor: dup(tail.pipe.fileHandleForWriting.fileDescriptor), closeOnDealloc: true)
+        try tail.pipe.fileHandleForWriting.close()
         tail.start()
         out.write(Data(text.utf8))
         try out.close()
