@@ -49,6 +49,20 @@ public enum Formatting {
         return orderedKeys(object.keys).map { "\($0)=\(scalar(object[$0]!))" }.joined(separator: " ")
     }
 
+    /// A configuration to glance at: like `config`, with numbers to 3 significant digits and a
+    /// nested table by its `kind` (`lr=0.216 schedule=warmup_cosine`).
+    public static func compactConfig(_ value: RPCValue?) -> String {
+        guard let object = value?.objectValue else { return config(value) }
+        return orderedKeys(object.keys).map { key in
+            let v = object[key]!
+            switch v {
+            case .double(let d) where d.isFinite && d != d.rounded(): return "\(key)=" + String(format: "%.3g", d)
+            case .object(let o) where o["kind"]?.stringValue != nil: return "\(key)=\(o["kind"]!.stringValue!)"
+            default: return "\(key)=\(scalar(v))"
+            }
+        }.joined(separator: " ")
+    }
+
     /// Keys sorted, `optimizer` first (it selects which other keys apply).
     public static func orderedKeys(_ keys: some Sequence<String>) -> [String] {
         keys.sorted { a, b in

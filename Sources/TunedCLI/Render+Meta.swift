@@ -43,7 +43,7 @@ extension Render {
             out += "\nwhy: the nearest tasks in the history\n"
             var t = TextTable(columns: [.init("TASK"), .init("DISTANCE", .right), .init("BEST LOSS", .right), .init("BEST CONFIG")])
             for n in r.nearest {
-                t.append([n.name, String(format: "%.2f", n.distance), fmt(n.bestLoss), Formatting.config(n.bestConfig)])
+                t.append([n.name, String(format: "%.2f", n.distance), fmt(n.bestLoss), Formatting.compactConfig(n.bestConfig)])
             }
             out += t.render()
         }

@@ -4,6 +4,17 @@ import TunedCLI
 import TunedRPC
 
 @Suite struct TunectlTableTests {
+    /// recommend's "why" table: a configuration a person can read in one line.
+    @Test func compactConfigsRoundToThreeDigitsAndNameNestedTablesByKind() {
+        let c: RPCValue = .object([
+            "optimizer": .string("momentum"), "lr": .double(0.21604711648480038), "batch_size": .int(64),
+            "schedule": .object(["kind": .string("warmup_cosine"), "total_steps": .int(600)]), "nesterov": .bool(true),
+            "weight_decay": .double(0.00015774966976384448),
+        ])
+        #expect(Formatting.compactConfig(c)
+            == "optimizer=momentum batch_size=64 lr=0.216 nesterov=true schedule=warmup_cosine weight_decay=0.000158")
+    }
+
     @Test func tableColumnsAreAsWideAsTheWidestCellAndNumbersAlignRight() {
         var table = TextTable(columns: [.init("ID", .right), .init("NAME")])
         table.append(["7", "digits"])
