@@ -16,6 +16,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_permutation.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_linalg.h>
 
 /* Square roots that lower to LLVM's sqrt intrinsic (no errno), so that loops using them
    vectorise. Swift's Float.squareRoot() calls libm's sqrtf, whose errno side effect keeps

@@ -74,8 +74,16 @@ extension Hyperparameters {
     /// dtype the optimizer runs in. State is kept in the run's scalar type.
     func checkDType<S: TunedScalar>(_ key: String, _: S.Type) throws {
         guard let d = try string(key, default: nil) else { return }
-        let own = S.self == Float.self ? "float32" : "float64"
-        try require(d == "float64" || d == own, key, "must be null, \"float64\" or \"\(own)\", got '\(d)'")
+        let allowed = S.self == Float.self ? "null, \"float32\" or \"float64\"" : "null or \"float64\""
+        try require(d == "float64" || (S.self == Float.self && d == "float32"), key, "must be \(allowed), got '\(d)'")
+    }
+
+    /// An optax moment dtype that may also be "float32" in a Double run (the buffer is then
+    /// kept rounded to float32): true exactly in that case.
+    func momentInFloat32<S: TunedScalar>(_ key: String, _: S.Type) throws -> Bool {
+        guard let d = try string(key, default: nil) else { return false }
+        try require(d == "float64" || d == "float32", key, "must be null, \"float32\" or \"float64\", got '\(d)'")
+        return d == "float32" && S.self == Double.self
     }
 
     /// `betas` (or another pair) with both entries in [0, 1), torch's check.

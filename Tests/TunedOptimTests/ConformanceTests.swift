@@ -4,9 +4,14 @@ import Testing
 
 let oracleDirectory = Bundle.module.url(forResource: "Fixtures/oracle", withExtension: nil)!
 
-func oracleCases() -> [String] {
-    (try? FileManager.default.contentsOfDirectory(atPath: oracleDirectory.path))?
-        .filter { $0.hasSuffix(".json") }.sorted() ?? []
+func oracleCases() -> [String] { jsonFiles(oracleDirectory) }
+
+/// Cases made with the real torch.optim, lion-pytorch and optax by scripts/oracle/ on other
+/// shapes, seeds, hyperparameters and zero/large-gradient steps than the public set.
+let heldoutDirectory = Bundle.module.url(forResource: "Fixtures/heldout", withExtension: nil)!
+
+func jsonFiles(_ dir: URL) -> [String] {
+    (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".json") }.sorted() ?? []
 }
 
 @Suite struct ConformanceTests {
@@ -14,9 +19,24 @@ func oracleCases() -> [String] {
         #expect(oracleCases().count == 37)
     }
 
+    @Test func theHeldOutSetCoversEveryReferenceLibrary() {
+        let files = jsonFiles(heldoutDirectory)
+        #expect(files.count >= 140)
+        for prefix in ["torch_", "lionpytorch_", "rosenbrock_", "vx_"] { #expect(files.contains { $0.hasPrefix(prefix) }, "\(prefix)") }
+    }
+
+    @Test(arguments: jsonFiles(heldoutDirectory))
+    func heldOutCaseMatches(file: String) throws {
+        try check(heldoutDirectory, file)
+    }
+
     @Test(arguments: oracleCases())
     func referenceCaseMatches(file: String) throws {
-        let c = try ConformanceCase(contentsOf: oracleDirectory.appendingPathComponent(file))
+        try check(oracleDirectory, file)
+    }
+
+    func check(_ dir: URL, _ file: String) throws {
+        let c = try ConformanceCase(contentsOf: dir.appendingPathComponent(file))
         let o = Conformance.run(c)
         #expect(o.error == nil, "\(file): \(o.error ?? "")")
         #expect(o.passed, "\(file): max rel error \(o.maxRelativeError), first off at step \(o.firstFailingStep ?? 0)")

@@ -21,6 +21,9 @@ public struct Lion<Scalar: TunedScalar>: Optimizer {
     public let weightDecay: Double
     /// optax's operation order instead of lion-pytorch's.
     public let optaxOrder: Bool
+    /// optax `mu_dtype = "float32"` in a Double run: β·m is a float32 product and m is kept
+    /// rounded to float32 (jax's promotion with a float32 buffer).
+    let momentInFloat32: Bool
     public private(set) var stepCount = 0
     var expAvg: [[Scalar]]
     let counts: [Int]
@@ -44,7 +47,7 @@ public struct Lion<Scalar: TunedScalar>: Optimizer {
             beta1 = try hp.double("b1", default: 0.9)
             beta2 = try hp.double("b2", default: 0.99)
             weightDecay = try hp.double("weight_decay", default: 1e-3)
-            try hp.checkDType("mu_dtype", Scalar.self)
+            momentInFloat32 = try hp.momentInFloat32("mu_dtype", Scalar.self)
             try hp.require(hp.values["mask"] == nil || hp.values["mask"] == .null, "mask", "must be null (masks are not supported)")
             try hp.require(learningRate >= 0, "learning_rate", "must be ≥ 0, got \(learningRate)")
             try hp.require(beta1 >= 0 && beta1 <= 1, "b1", "must be in [0, 1], got \(beta1)")
@@ -64,8 +67,10 @@ public struct Lion<Scalar: TunedScalar>: Optimizer {
             }
             weightDecay = decoupled ? wd / learningRate : wd
             optaxOrder = false
+            momentInFloat32 = false
         }
-        try hp.require(weightDecay >= 0, "weight_decay", "must be ≥ 0, got \(weightDecay)")
+        // Neither lion-pytorch nor optax checks the sign of the weight decay.
+        try hp.require(weightDecay.isFinite, "weight_decay", "must be finite, got \(weightDecay)")
         counts = shapes.map { $0.reduce(1, *) }
         expAvg = counts.map { [Scalar](repeating: 0, count: $0) }
     }
@@ -81,7 +86,14 @@ public struct Lion<Scalar: TunedScalar>: Optimizer {
             params[i].values.withUnsafeMutableBufferPointer { p in
             gradients[i].values.withUnsafeBufferPointer { g in
             expAvg[i].withUnsafeMutableBufferPointer { m in
-                if optax {
+                if optax && momentInFloat32 {
+                    let b1f = Float(beta1), b2f = Float(beta2)
+                    for j in 0..<p.count {
+                        let u = signum(oneMinusB1 * g[j] + Scalar(b1f * Float(m[j])))
+                        p[j] = p[j] + negLr * (u + wd * p[j])
+                        m[j] = Scalar(Float(oneMinusB2 * g[j] + Scalar(b2f * Float(m[j]))))
+                    }
+                } else if optax {
                     for j in 0..<p.count {
                         let u = signum(oneMinusB1 * g[j] + b1 * m[j])
                         p[j] = p[j] + negLr * (u + wd * p[j])

@@ -24,8 +24,14 @@ import Foundation
 ///     s = √max(1, cols/rows) (the parameter is [fan_in, fan_out]) | r·√max(rows, cols)
 ///       (consistent_rms = r)
 ///     θ ← θ + (−lr)·(s·O + λθ)
+///     adaptive: O ← ⟨m̂, O⟩·O;  ns_coeffs may name a preset ("standard", "dion")
+///     mu_dtype "float32" (in a Double run): β·m is a float32 product and m is stored
+///       rounded to float32, as jax does with a float32 buffer
 ///
-/// Non-2-D parameters are an error at construction (the references send them to AdamW).
+/// Non-2-D parameters: torch refuses them (an error at construction); optax sends them to
+/// `optax.adamw(adam_learning_rate ?? learning_rate, adam_b1, adam_b2, eps, adam_eps_root,
+/// adam_weight_decay, mu_dtype, nesterov)`, which this does too (the same arithmetic as
+/// `OptaxAdam`, plus the decoupled decay: θ ← θ + (−lr)·(m̂/(√(v̂+eps_root)+eps) + λθ)).
 public struct Muon<Scalar: TunedScalar>: Optimizer {
     public enum Flavor: Sendable { case torch, optax }
 
@@ -40,8 +46,16 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
     public let consistentRMS: Double?
     public private(set) var stepCount = 0
     let newtonSchulz: NewtonSchulz
-    let shapes: [(rows: Int, cols: Int)]
+    /// nil for a parameter that is not a matrix (optax: updated by its AdamW).
+    let shapes: [(rows: Int, cols: Int)?]
+    /// The first moment of every parameter (Muon's momentum; AdamW's m for the others).
     var buffers: [[Scalar]]
+    /// AdamW's second moment of the non-matrix parameters (empty for matrices).
+    var adamNu: [[Scalar]]
+    let adaptive: Bool
+    /// optax `mu_dtype = "float32"` in a Double run.
+    let momentInFloat32: Bool
+    let adam: (b1: Double, b2: Double, epsRoot: Double, weightDecay: Double, learningRate: Double?, eps: Double)
 
     public static var torchKeywords: Set<String> {
         ["lr", "weight_decay", "momentum", "nesterov", "ns_coefficients", "eps", "ns_steps", "adjust_lr_fn", "use_addmm", "ns_dtype"]
@@ -80,7 +94,11 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         newtonSchulz = NewtonSchulz(coefficients: Array(repeating: (abc[0], abc[1], abc[2]), count: steps),
                                     eps: eps, normalization: .clamped, precision: precision, fused: fused)
         self.shapes = try Self.matrixShapes(shapes, context: hp.context)
-        buffers = self.shapes.map { [Scalar](repeating: 0, count: $0.rows * $0.cols) }
+        buffers = shapes.map { [Scalar](repeating: 0, count: $0.reduce(1, *)) }
+        adamNu = shapes.map { _ in [] }
+        adaptive = false
+        momentInFloat32 = false
+        adam = (0, 0, 0, 0, nil, 0)
     }
 
     /// optax.contrib.muon.
@@ -98,30 +116,56 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         let steps = try hp.int("ns_steps", default: 5)
         consistentRMS = try hp.optionalDouble("consistent_rms")
         adjustLR = nil
-        if try hp.bool("adaptive", default: false) {
-            throw OptimizerError("\(hp.context): 'adaptive' = true is not implemented; use adaptive = false")
-        }
-        for key in ["muon_weight_dimension_numbers", "weight_decay_mask", "mu_dtype"] where !(hp.values[key]?.isNull ?? true) {
+        adaptive = try hp.bool("adaptive", default: false)
+        momentInFloat32 = try hp.momentInFloat32("mu_dtype", Scalar.self)
+        for key in ["muon_weight_dimension_numbers", "weight_decay_mask"] where !(hp.values[key]?.isNull ?? true) {
             throw OptimizerError("\(hp.context): '\(key)' is not implemented; leave it null")
         }
-        if let p = try hp.string("preconditioning", default: nil), p != "frobenius" {
-            throw OptimizerError("\(hp.context): 'preconditioning' = \"\(p)\" is not implemented; use \"frobenius\"")
+        adam = (
+            b1: try hp.double("adam_b1", default: 0.9), b2: try hp.double("adam_b2", default: 0.999),
+            epsRoot: try hp.double("adam_eps_root", default: 0), weightDecay: try hp.double("adam_weight_decay", default: 0),
+            learningRate: try hp.optionalDouble("adam_learning_rate"), eps: eps)
+        try hp.require(adam.b1 >= 0 && adam.b1 < 1, "adam_b1", "must be in [0, 1), got \(adam.b1)")
+        try hp.require(adam.b2 >= 0 && adam.b2 < 1, "adam_b2", "must be in [0, 1), got \(adam.b2)")
+        let normalization: NewtonSchulz.Normalization
+        switch try hp.string("preconditioning", default: nil) ?? "frobenius" {
+        case "frobenius": normalization = .epsilonAdded
+        case "spectral": normalization = .spectral
+        case "aol": normalization = .aol
+        case "schatten": normalization = .schatten
+        case let p:
+            throw OptimizerError("\(hp.context): 'preconditioning' must be \"frobenius\", \"spectral\", \"aol\" or \"schatten\", got \"\(p)\"")
         }
         try hp.require((0..<100).contains(steps), "ns_steps", "must be in 0..<100, got \(steps)")
         let coefficients = try Self.optaxCoefficients(hp, steps: steps)
         // optax orthogonalises in the parameter dtype.
         let precision: NewtonSchulz.Precision = Scalar.self == Float.self ? .float32 : .float64
-        newtonSchulz = NewtonSchulz(coefficients: coefficients, eps: eps, normalization: .epsilonAdded, precision: precision)
-        self.shapes = try Self.matrixShapes(shapes, context: hp.context)
-        buffers = self.shapes.map { [Scalar](repeating: 0, count: $0.rows * $0.cols) }
+        newtonSchulz = NewtonSchulz(coefficients: coefficients, eps: eps, normalization: normalization, precision: precision)
+        self.shapes = shapes.map { $0.count == 2 ? ($0[0], $0[1]) : nil }
+        buffers = shapes.map { [Scalar](repeating: 0, count: $0.reduce(1, *)) }
+        adamNu = shapes.map { [Scalar](repeating: 0, count: $0.count == 2 ? 0 : $0.reduce(1, *)) }
     }
 
-    /// `ns_coeffs`: one (a, b, c) triple used `ns_steps` times, or a list of triples, one per
-    /// iteration (then `ns_steps` is ignored, as in optax).
+    /// optax's named `ns_coeffs` presets.
+    static var optaxPresets: [String: [(Double, Double, Double)]] { [
+        "standard": [(3.4445, -4.7750, 2.0315)],
+        "dion": [
+            (4.0848, -6.8946, 2.9270), (3.9505, -6.3029, 2.6377), (3.7418, -5.5913, 2.3037),
+            (2.8769, -3.1427, 1.2046), (2.8366, -3.0525, 1.2012),
+        ],
+    ] }
+
+    /// `ns_coeffs`: one (a, b, c) triple used `ns_steps` times, a list of triples, one per
+    /// iteration (then `ns_steps` is ignored, as in optax), or a preset's name.
     static func optaxCoefficients(_ hp: Hyperparameters, steps: Int) throws -> [(Double, Double, Double)] {
-        let bad = OptimizerError("\(hp.context): 'ns_coeffs' must be [a, b, c] or a list of [a, b, c] triples")
+        let bad = OptimizerError(
+            "\(hp.context): 'ns_coeffs' must be [a, b, c], a list of [a, b, c] triples or a preset (\(optaxPresets.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")))")
         guard let value = hp.values["ns_coeffs"], !value.isNull else {
             return Array(repeating: (3.4445, -4.775, 2.0315), count: steps)
+        }
+        if let name = value.stringValue {
+            guard let rows = optaxPresets[name] else { throw bad }
+            return rows.count == 1 ? Array(repeating: rows[0], count: steps) : rows
         }
         guard let list = value.arrayValue, !list.isEmpty else { throw bad }
         if let abc = value.doublesValue {
@@ -166,9 +210,18 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
     public mutating func step(_ params: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
         stepCount += 1
         for i in params.indices {
-            let (rows, cols) = shapes[i]
+            guard let (rows, cols) = shapes[i] else {
+                adamStep(i, &params[i].values, gradients[i].values)
+                continue
+            }
             let u = flavor == .torch ? torchMomentum(i, gradients[i].values) : optaxMomentum(i, gradients[i].values)
-            let o = newtonSchulz.orthogonalize(u, rows: rows, cols: cols)
+            var o = newtonSchulz.orthogonalize(u, rows: rows, cols: cols)
+            if adaptive {
+                // optax: jnp.sum(m̂ · O) · O
+                var dot = Scalar(0)
+                for j in 0..<o.count { dot += u[j] * Scalar(o[j]) }
+                for j in 0..<o.count { o[j] = Double(dot * Scalar(o[j])) }
+            }
             let s = shapeScale(rows: rows, cols: cols)
             params[i].values.withUnsafeMutableBufferPointer { p in
                 switch flavor {
@@ -214,23 +267,48 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         let beta = Scalar(momentum), oneMinus = Scalar(1 - momentum)
         let t = Double(stepCount)
         let bc = Scalar(1 - Foundation.pow(momentum, t)), bcNext = Scalar(1 - Foundation.pow(momentum, t + 1))
+        let f32 = momentInFloat32, beta32 = Float(momentum)
         var out = g
         buffers[i].withUnsafeMutableBufferPointer { m in
             for j in 0..<m.count {
-                m[j] = oneMinus * g[j] + beta * m[j]
-                out[j] = nesterov ? beta * (m[j] / bcNext) + oneMinus * (g[j] / bc) : m[j] / bc
+                let mj = oneMinus * g[j] + (f32 ? Scalar(beta32 * Float(m[j])) : beta * m[j])
+                out[j] = nesterov ? beta * (mj / bcNext) + oneMinus * (g[j] / bc) : mj / bc
+                m[j] = f32 ? Scalar(Float(mj)) : mj
             }
         }
         return out
     }
 
-    public var stateBytes: Int { buffers.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.size }
+    /// optax's AdamW for a parameter that is not a matrix (see the type's comment).
+    private mutating func adamStep(_ i: Int, _ p: inout [Scalar], _ g: [Scalar]) {
+        let t = Double(stepCount), b1 = adam.b1, b2 = adam.b2
+        let bc1 = Scalar(1 - Foundation.pow(b1, t)), bc1Next = Scalar(1 - Foundation.pow(b1, t + 1))
+        let bc2 = Scalar(1 - Foundation.pow(b2, t))
+        let d1 = Scalar(b1), c1 = Scalar(1 - b1), d2 = Scalar(b2), c2 = Scalar(1 - b2), b1f = Float(b1)
+        let e = Scalar(adam.eps), er = Scalar(adam.epsRoot), wd = Scalar(adam.weightDecay)
+        let negLr = Scalar(-(adam.learningRate ?? learningRate)), nest = nesterov, f32 = momentInFloat32
+        buffers[i].withUnsafeMutableBufferPointer { m in
+            adamNu[i].withUnsafeMutableBufferPointer { v in
+                for j in 0..<p.count {
+                    let mj = c1 * g[j] + (f32 ? Scalar(b1f * Float(m[j])) : d1 * m[j])
+                    v[j] = c2 * (g[j] * g[j]) + d2 * v[j]
+                    let mHat = nest ? d1 * (mj / bc1Next) + c1 * (g[j] / bc1) : mj / bc1
+                    let vHat = v[j] / bc2
+                    p[j] = p[j] + negLr * (mHat / ((vHat + er).vectorizableSquareRoot() + e) + wd * p[j])
+                    m[j] = f32 ? Scalar(Float(mj)) : mj
+                }
+            }
+        }
+    }
+
+    public var stateBytes: Int { (buffers + adamNu).reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.size }
 
     public func saveState() -> StateDict {
         var s = StateDict()
         s["step"] = .int(stepCount)
         s["lr"] = .double(learningRate)
         for (i, b) in buffers.enumerated() { s.set("momentum_buffer.\(i)", array: b) }
+        for (i, v) in adamNu.enumerated() where !v.isEmpty { s.set("adam_nu.\(i)", array: v) }
         return s
     }
 
@@ -238,5 +316,6 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         stepCount = try state.int("step")
         learningRate = try state.double("lr")
         for i in buffers.indices { buffers[i] = try state.array("momentum_buffer.\(i)", count: buffers[i].count) }
+        for i in adamNu.indices where !adamNu[i].isEmpty { adamNu[i] = try state.array("adam_nu.\(i)", count: adamNu[i].count) }
     }
 }

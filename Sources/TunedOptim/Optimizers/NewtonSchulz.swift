@@ -28,8 +28,16 @@ struct NewtonSchulz: Sendable {
     enum Normalization: Sendable {
         /// torch: X / max(‖X‖_F, ε).
         case clamped
-        /// optax: X / (‖X‖_F + ε).
+        /// optax `preconditioning="frobenius"`: X / (‖X‖_F + ε).
         case epsilonAdded
+        /// optax "spectral": X / (‖X‖₂ + ε), ‖X‖₂ the largest singular value (GSL's SVD).
+        case spectral
+        /// optax "aol": no normalisation; the first iteration scales row i of X by
+        /// s_i = 1/√max(Σ_j |A_ij|, ε) and A by s_i·s_j (A = XXᵀ) before its polynomial.
+        case aol
+        /// optax "schatten": no normalisation; the first iteration scales X by
+        /// s = 1/√max(‖A‖_F, ε) and A by s² before its polynomial.
+        case schatten
     }
 
     /// (a, b, c) per iteration.
@@ -110,16 +118,21 @@ struct NewtonSchulz: Sendable {
         switch normalization {
         case .clamped: norm = r(max(norm, eps), bf16)
         case .epsilonAdded: norm = r(norm + eps, bf16)
+        case .spectral:
+            let sigma = (try? SingularValues.largest(x.map(\.double), rows: m, columns: n)) ?? norm.double
+            norm = T(sigma) + eps
+        case .aol, .schatten: norm = 1
         }
-        for i in x.indices { x[i] = r(x[i] / norm, bf16) }
+        if norm != 1 { for i in x.indices { x[i] = r(x[i] / norm, bf16) } }
 
         var a = [T](repeating: 0, count: m * m)     // XXᵀ
         var b = [T](repeating: 0, count: m * m)     // b·A, then B
         var ca = [T](repeating: 0, count: m * m)    // c·A
         var caa = [T](repeating: 0, count: m * m)   // (c·A)·A
         var bx = [T](repeating: 0, count: m * n)    // B·X
-        for (ka, kb, kc) in coefficients {
+        for (iteration, (ka, kb, kc)) in coefficients.enumerated() {
             multiply(x, x, into: &a, m: m, k: n, n: m, transposeB: true)
+            if iteration == 0 { precondition(&x, &a, m: m, n: n, normalization: normalization, eps: eps) }
             for i in a.indices {
                 a[i] = r(a[i], bf16)
                 b[i] = r(kb * a[i], bf16)
@@ -142,6 +155,32 @@ struct NewtonSchulz: Sendable {
     /// C (m×n) = P (m×k) · Q, where Q is k×n, or n×k when `transposeB` (C = P·Qᵀ).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
+    /// optax's first-iteration rescalings ("aol", "schatten"), in optax's operation order.
+    private static func precondition<T: TunedScalar>(
+        _ x: inout [T], _ a: inout [T], m: Int, n: Int, normalization: Normalization, eps: T
+    ) {
+        switch normalization {
+        case .aol:
+            var s = [T](repeating: 0, count: m)
+            for i in 0..<m {
+                var sum: T = 0
+                for j in 0..<m { sum += abs(a[i * m + j]) }
+                s[i] = 1 / max(sum, eps).vectorizableSquareRoot()
+            }
+            for i in 0..<m { for j in 0..<n { x[i * n + j] = x[i * n + j] * s[i] } }
+            for i in 0..<m { for j in 0..<m { a[i * m + j] = a[i * m + j] * s[i] * s[j] } }
+        case .schatten:
+            var ss: T = 0
+            for v in a { ss += v * v }
+            let s = 1 / max(ss.vectorizableSquareRoot(), eps).vectorizableSquareRoot()
+            let s2 = s * s
+            for i in x.indices { x[i] = x[i] * s }
+            for i in a.indices { a[i] = a[i] * s2 }
+        case .clamped, .epsilonAdded, .spectral:
+            break
+        }
+    }
+
     private static func multiply<T: TunedScalar>(_ p: [T], _ q: [T], into c: inout [T], m: Int, k: Int, n: Int, transposeB: Bool) {
         if m * n * k >= blasThreshold, blas(p, q, into: &c, m: m, k: k, n: n, transposeB: transposeB) { return }
         p.withUnsafeBufferPointer { p in

@@ -73,13 +73,13 @@ public struct RMSprop<Scalar: TunedScalar>: Optimizer {
                     for j in 0..<n {
                         var gj = sign * g[j]
                         if decay { gj = gj + wd * p[j] }
-                        let vj = v[j] * a + oneMinusA * gj * gj
+                        let vj = Self.addcmul(v[j] * a, oneMinusA * gj, gj)
                         v[j] = vj
                         var avg: Scalar
                         if centered {
                             let gaj = torchLerp(ga![j], gj, oneMinusA)
                             ga![j] = gaj
-                            avg = (vj + -1 * gaj * gaj).vectorizableSquareRoot()
+                            avg = Self.addcmul(vj, -gaj, gaj).vectorizableSquareRoot()
                         } else {
                             avg = vj.vectorizableSquareRoot()
                         }
@@ -105,6 +105,15 @@ public struct RMSprop<Scalar: TunedScalar>: Optimizer {
                 }
             }}}}}
         }
+    }
+
+    /// torch's CPU `addcmul` (z + value·t1·t2), which the compiler contracts to one fused
+    /// multiply-add of (value·t1)·t2 + z: fused in Double, where the reference vectors see it
+    /// (centered RMSprop with a small α cancels v − ḡ² almost entirely and shows the second
+    /// rounding at 1e-11); two roundings in Float, which keeps the loop vectorised.
+    @inline(__always)
+    static func addcmul(_ z: Scalar, _ valueTimesT1: Scalar, _ t2: Scalar) -> Scalar {
+        Scalar.self == Double.self ? z.addingProduct(valueTimesT1, t2) : z + valueTimesT1 * t2
     }
 
     public var stateBytes: Int {
