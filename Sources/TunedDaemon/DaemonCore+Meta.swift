@@ -108,7 +108,7 @@ extension DaemonCore {
     /// describes nothing the daemon can see), built at submit so that a workload the workers
     /// could not build — or a model too large for this machine's memory — is refused with the
     /// reason instead of failing in every worker.
-    func describeWorkload(_ spec: TaskSpec, file: String) throws(RPCError) -> TaskDescription? {
+    static func describeWorkload(_ spec: TaskSpec, file: String) throws(RPCError) -> TaskDescription? {
         guard spec.workload["kind"]?.stringValue != "command" else { return nil }
         let workload: any Workload<Double>
         do {

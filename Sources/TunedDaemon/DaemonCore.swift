@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TunedEngine
+import TunedMeta
 import TunedOptim
 import TunedRPC
 import TunedStore
@@ -157,7 +158,8 @@ public actor DaemonCore {
         case RPCMethodName.daemonStatus: return try out(await status())
         case RPCMethodName.taskSubmit:
             let p = try r.decodeParams(TaskSubmitParams.self)
-            return try out(await serialized { try await submit(p, peer: peer) })
+            let prepared = try await Self.prepare(p)
+            return try out(await serialized { try await submit(prepared, p, peer: peer) })
         case RPCMethodName.taskList:
             let p = r.params == nil || r.params!.isNull ? TaskListParams() : try r.decodeParams(TaskListParams.self)
             return try out(await list(p))
@@ -218,8 +220,20 @@ public actor DaemonCore {
             socket: socketPath, store: .init(path: storePath, sizeBytes: size))
     }
 
-    func submit(_ p: TaskSubmitParams, peer: PeerCredentials?) async throws -> TaskSubmitResult {
-        if shuttingDown { throw RPCError.shuttingDown() }
+    /// What a submit needs that touches none of the daemon's state: the parsed task file, the
+    /// description of its workload (which may read and parse a large dataset) and its
+    /// strategy with every trial drawn. Made off the actor, so a big submit does not stall
+    /// the other requests.
+    struct PreparedTask: Sendable {
+        let file: String
+        let base: String
+        let spec: TaskSpec
+        let description: TaskDescription?
+        let strategy: Strategy
+    }
+
+    @concurrent
+    static func prepare(_ p: TaskSubmitParams) async throws(RPCError) -> PreparedTask {
         let file = p.filename ?? "task.\(p.format.rawValue)"
         let base = p.baseDir ?? FileManager.default.currentDirectoryPath
         let spec: TaskSpec
@@ -232,15 +246,22 @@ public actor DaemonCore {
             let more = error.problems.count > 1 ? " (and \(error.problems.count - 1) more problem(s))" : ""
             throw RPCError.validationFailed((first?.message ?? "invalid task file") + more, file: first?.file ?? file, line: first?.line, field: first?.field)
         }
+        let description = try describeWorkload(spec, file: file)
+        let strategy: Strategy
+        do { strategy = try Strategy.make(for: spec) } catch {
+            throw RPCError.validationFailed(error.message, file: file, line: nil, field: "strategy.kind")
+        }
+        return PreparedTask(file: file, base: base, spec: spec, description: description, strategy: strategy)
+    }
+
+    func submit(_ prepared: PreparedTask, _ p: TaskSubmitParams, peer: PeerCredentials?) async throws -> TaskSubmitResult {
+        if shuttingDown { throw RPCError.shuttingDown() }
+        let (file, base, spec, description) = (prepared.file, prepared.base, prepared.spec, prepared.description)
         if spec.workload["kind"]?.stringValue == "command", let refusal = commandPolicy.check(peer) {
             logger.warning("task.submit refused: \(refusal)")
             throw RPCError.unauthorized(refusal)
         }
-        let description = try describeWorkload(spec, file: file)
-        var strategy: Strategy
-        do { strategy = try Strategy.make(for: spec) } catch {
-            throw RPCError.validationFailed(error.message, file: file, line: nil, field: "strategy.kind")
-        }
+        var strategy = prepared.strategy
         let actions = strategy.start()
         var firstEnd: [Int: Int] = [:]
         for case .scheduleSegment(let s) in actions where s.start == 0 { firstEnd[s.trial] = s.end }
