@@ -141,9 +141,13 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
 /// A worker's stderr: copied to the daemon's as it comes, the last 4 KiB kept.
 final class StderrTail: @unchecked Sendable {
     let pipe = Pipe()
+    /// Where the output is copied as it comes (nil: nowhere).
+    let echo: FileHandle?
     private let lock = NSLock()
     private var tail = Data()
     private let finished = DispatchSemaphore(value: 0)
+
+    init(echo: FileHandle? = .standardError) { self.echo = echo }
 
     func start() {
         // `Process.run()` has closed our write end (the child has its copy): EOF when it exits.
@@ -152,7 +156,7 @@ final class StderrTail: @unchecked Sendable {
             while true {
                 let chunk = reader.availableData
                 if chunk.isEmpty { break }
-                FileHandle.standardError.write(chunk)
+                self.echo?.write(chunk)
                 self.lock.withLock {
                     self.tail.append(chunk)
                     if self.tail.count > 4096 { self.tail.removeFirst(self.tail.count - 4096) }

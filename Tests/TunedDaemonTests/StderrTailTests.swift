@@ -6,7 +6,7 @@ import Testing
 /// A dead worker's last words: what the segment it held fails with.
 @Suite struct StderrTailTests {
     func lastWords(of text: String) throws -> String? {
-        let tail = StderrTail()
+        let tail = StderrTail(echo: nil)
         // As `Process.run()` leaves it: the child holds a copy of the write end, ours is closed.
         let out = FileHandle(fileDescriptor: dup(tail.pipe.fileHandleForWriting.fileDescriptor), closeOnDealloc: true)
         try tail.pipe.fileHandleForWriting.close()
