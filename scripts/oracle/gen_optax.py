@@ -243,6 +243,9 @@ CASES = [
     ("vx_lookahead_adafactor_4x3", la(af(learning_rate=0.05, min_dim_size_to_factor=2), sync_period=3, slow_step_size=0.5),
      [4, 3], 1607, 5, 1, 1e3),
     ("vx_lookahead_muon_5x7", la(muon(learning_rate=0.05), sync_period=2, slow_step_size=0.7), [5, 7], 1608, 3, 0, 1e3),
+    ("vx_lookahead_adam_mu32_7x5", la(adam(0.01, b1=0.85, mu_dtype="float32"), sync_period=2, slow_step_size=0.5),
+     [7, 5], 1611, 6, 2, 1e3),
+    ("vx_sam_adam_mu32_16", sam(adam(0.003, mu_dtype="float32"), adv(0.05)), [16], 1612, None, 3, 1e3),
     ("vx_lookahead_adamnest_epsroot_4x3", la(adam(0.01, eps_root=1e-8, nesterov=True), sync_period=3, slow_step_size=0.5),
      [4, 3], 1609, 1, 6, 1e3),
     # ---- extra probes

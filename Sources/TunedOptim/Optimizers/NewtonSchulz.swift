@@ -132,7 +132,7 @@ struct NewtonSchulz: Sendable {
         var bx = [T](repeating: 0, count: m * n)    // B·X
         for (iteration, (ka, kb, kc)) in coefficients.enumerated() {
             multiply(x, x, into: &a, m: m, k: n, n: m, transposeB: true)
-            if iteration == 0 { precondition(&x, &a, m: m, n: n, normalization: normalization, eps: eps) }
+            if iteration == 0 { rescaleFirstIteration(&x, &a, m: m, n: n, normalization: normalization, eps: eps) }
             for i in a.indices {
                 a[i] = r(a[i], bf16)
                 b[i] = r(kb * a[i], bf16)
@@ -152,11 +152,8 @@ struct NewtonSchulz: Sendable {
         }
     }
 
-    /// C (m×n) = P (m×k) · Q, where Q is k×n, or n×k when `transposeB` (C = P·Qᵀ).
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
     /// optax's first-iteration rescalings ("aol", "schatten"), in optax's operation order.
-    private static func precondition<T: TunedScalar>(
+    private static func rescaleFirstIteration<T: TunedScalar>(
         _ x: inout [T], _ a: inout [T], m: Int, n: Int, normalization: Normalization, eps: T
     ) {
         switch normalization {
@@ -181,6 +178,9 @@ struct NewtonSchulz: Sendable {
         }
     }
 
+    /// C (m×n) = P (m×k) · Q, where Q is k×n, or n×k when `transposeB` (C = P·Qᵀ).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func multiply<T: TunedScalar>(_ p: [T], _ q: [T], into c: inout [T], m: Int, k: Int, n: Int, transposeB: Bool) {
         if m * n * k >= blasThreshold, blas(p, q, into: &c, m: m, k: k, n: n, transposeB: transposeB) { return }
         p.withUnsafeBufferPointer { p in

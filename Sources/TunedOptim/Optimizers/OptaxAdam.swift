@@ -20,6 +20,9 @@ public struct OptaxAdam<Scalar: TunedScalar>: Optimizer {
     public let eps: Double
     public let epsRoot: Double
     public let nesterov: Bool
+    /// `mu_dtype = "float32"` in a Double run: b1·m is a float32 product and m is kept rounded
+    /// to float32 (this step's m̂ uses the unrounded m, as optax casts after the update).
+    let momentInFloat32: Bool
     public private(set) var stepCount = 0
     var mu: [[Scalar]]
     var nu: [[Scalar]]
@@ -38,7 +41,7 @@ public struct OptaxAdam<Scalar: TunedScalar>: Optimizer {
         eps = try hp.double("eps", default: 1e-8)
         epsRoot = try hp.double("eps_root", default: 0)
         nesterov = try hp.bool("nesterov", default: false)
-        try hp.checkDType("mu_dtype", Scalar.self)
+        momentInFloat32 = try hp.momentInFloat32("mu_dtype", Scalar.self)
         try hp.require(learningRate >= 0, "learning_rate", "must be ≥ 0, got \(learningRate)")
         try hp.require(b1 >= 0 && b1 < 1, "b1", "must be in [0, 1), got \(b1)")
         try hp.require(b2 >= 0 && b2 < 1, "b2", "must be in [0, 1), got \(b2)")
@@ -57,11 +60,23 @@ public struct OptaxAdam<Scalar: TunedScalar>: Optimizer {
         let bc1 = Scalar(1 - pow(b1, t)), bc1Next = Scalar(1 - pow(b1, t + 1)), bc2 = Scalar(1 - pow(b2, t))
         let d1 = Scalar(b1), c1 = Scalar(1 - b1), d2 = Scalar(b2), c2 = Scalar(1 - b2)
         let e = Scalar(eps), er = Scalar(epsRoot), negLr = Scalar(-learningRate), nest = nesterov
+        let f32 = momentInFloat32, b1f = Float(b1)
         for i in params.indices {
             params[i].values.withUnsafeMutableBufferPointer { p in
             gradients[i].values.withUnsafeBufferPointer { g in
             mu[i].withUnsafeMutableBufferPointer { m in
             nu[i].withUnsafeMutableBufferPointer { v in
+                if f32 {
+                    for j in 0..<p.count {
+                        let mj = c1 * g[j] + Scalar(b1f * Float(m[j]))
+                        v[j] = c2 * (g[j] * g[j]) + d2 * v[j]
+                        let mHat = nest ? d1 * (mj / bc1Next) + c1 * (g[j] / bc1) : mj / bc1
+                        let vHat = v[j] / bc2
+                        p[j] = p[j] + negLr * (mHat / ((vHat + er).vectorizableSquareRoot() + e))
+                        m[j] = Scalar(Float(mj))
+                    }
+                    return
+                }
                 for j in 0..<p.count {
                     m[j] = c1 * g[j] + d1 * m[j]
                     v[j] = c2 * (g[j] * g[j]) + d2 * v[j]
