@@ -192,7 +192,9 @@ public actor DaemonCore {
             return try out(WorkerReportResult(accepted: p.metrics.count, stop: stop))
         case RPCMethodName.workerFinish:
             let p = try r.decodeParams(WorkerFinishParams.self)
-            return try out(await serialized { try await finish(p) })
+            var result = try await serialized { try await finish(p) }
+            if p.leaseNext == true { result.lease = try await lease(WorkerLeaseParams(workerID: p.workerID)).lease }
+            return try out(result)
         case RPCMethodName.recommend: return try out(await recommend(try r.decodeParams(RecommendParams.self)))
         case RPCMethodName.policyFit:
             let p = r.params == nil || r.params!.isNull ? PolicyFitParams() : try r.decodeParams(PolicyFitParams.self)

@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// `tuned worker`: hello, then lease → run (heartbeats from a second connection) → report →
-/// finish, until the daemon goes away.
+/// finish, until the daemon goes away. The finish asks for the next lease in the same round
+/// trip (`lease_next`); only when none is queued does the worker long-poll `worker.lease`.
 public enum WorkerMain {
     final class Flags: @unchecked Sendable {
         private let lock = NSLock()
@@ -42,11 +43,18 @@ public enum WorkerMain {
             runner.cpuTimeLimit = limits.cpuSeconds
             runner.memoryLimitBytes = limits.memoryBytes
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            var next: Lease?  // granted with the previous finish
             while true {
-                let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID, waitSeconds: 5))
-                guard let lease = r.lease else {
-                    Thread.sleep(forTimeInterval: r.retryAfterSeconds ?? 0.5)
-                    continue
+                let lease: Lease
+                if let n = next {
+                    (lease, next) = (n, nil)
+                } else {
+                    let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID, waitSeconds: 5))
+                    guard let l = r.lease else {
+                        Thread.sleep(forTimeInterval: r.retryAfterSeconds ?? 0.5)
+                        continue
+                    }
+                    lease = l
                 }
                 let flags = Flags()
                 let interval = max(0.2, min(hello.heartbeatSeconds, lease.leaseSeconds / 3))
@@ -81,7 +89,9 @@ public enum WorkerMain {
                     isCancelled: { flags.stop })
                 flags.done = true
                 do {
-                    _ = try client.call(RPCMethods.WorkerFinish.self, result.finishParams(workerID: workerID, segmentID: lease.segmentID))
+                    var finish = result.finishParams(workerID: workerID, segmentID: lease.segmentID)
+                    finish.leaseNext = true
+                    next = try client.call(RPCMethods.WorkerFinish.self, finish).lease
                 } catch {
                     if let e = error.remoteError {
                         logger.warning("finish of segment \(lease.segmentID): \(e.message)")

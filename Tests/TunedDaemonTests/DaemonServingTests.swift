@@ -194,6 +194,27 @@ extension DaemonEndToEndTests {
         #expect(r.lease?.endStep == 100, "\(r)")
     }
 
+    /// `worker.finish` with `lease_next` hands the worker its next segment in the same reply,
+    /// exactly as a `worker.lease` would; without it, or with nothing queued, there is none.
+    @Test func finishCanLeaseTheNextSegmentInTheSameRoundTrip() throws {
+        let d = try startDaemon(workers: 0)
+        defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
+        let c = try RPCClient(socketPath: d.socket)
+        _ = try c.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: "fake", pid: getpid()))
+        _ = try submit(c, taskText(trials: 2, steps: 100, segment: 100))
+        let first = try #require(try c.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "fake")).lease)
+        let done = try c.call(
+            RPCMethods.WorkerFinish.self,
+            WorkerFinishParams(workerID: "fake", segmentID: first.segmentID, status: .failed, error: "test", leaseNext: true))
+        #expect(done.committed)
+        // The failed segment's retry or the other trial's segment, leased to "fake": its finish commits.
+        let second = try #require(done.lease, "a segment was queued")
+        let plain = try c.call(
+            RPCMethods.WorkerFinish.self, WorkerFinishParams(workerID: "fake", segmentID: second.segmentID, status: .failed, error: "test"))
+        #expect(plain.committed)
+        #expect(plain.lease == nil)
+    }
+
     /// The idle timeout counts silence, not waiting: a `worker.lease` held for 3 s on a daemon
     /// with `--idle-timeout 1` gets its (idle) reply instead of a closed connection.
     @Test func idleTimeoutSparesAWaitingRequest() throws {

@@ -251,10 +251,13 @@ public struct WorkerFinishParams: Codable, Sendable, Hashable {
     public var error: String?
     /// The last lines of a command workload's stderr (at most a few KiB).
     public var stderrTail: String?
+    /// Lease the worker's next segment in the same round trip (the reply's `lease`, nil when
+    /// nothing is queued): one call per segment instead of two.
+    public var leaseNext: Bool?
 
     public init(
         workerID: String, segmentID: SegmentID, status: SegmentStatus, checkpoint: CheckpointRef? = nil,
-        error: String? = nil, stderrTail: String? = nil
+        error: String? = nil, stderrTail: String? = nil, leaseNext: Bool? = nil
     ) {
         self.workerID = workerID
         self.segmentID = segmentID
@@ -262,6 +265,7 @@ public struct WorkerFinishParams: Codable, Sendable, Hashable {
         self.checkpoint = checkpoint
         self.error = error
         self.stderrTail = stderrTail
+        self.leaseNext = leaseNext
     }
 
     enum CodingKeys: String, CodingKey {
@@ -269,12 +273,19 @@ public struct WorkerFinishParams: Codable, Sendable, Hashable {
         case workerID = "worker_id"
         case segmentID = "segment_id"
         case stderrTail = "stderr_tail"
+        case leaseNext = "lease_next"
     }
 }
 
 public struct WorkerFinishResult: Codable, Sendable, Hashable {
     /// False when the segment was already finished (a retried request): nothing changed.
     public var committed: Bool
+    /// With `lease_next`: the worker's next segment, as `worker.lease` would grant it (absent
+    /// when nothing is queued; the worker then long-polls `worker.lease`).
+    public var lease: Lease?
 
-    public init(committed: Bool) { self.committed = committed }
+    public init(committed: Bool, lease: Lease? = nil) {
+        self.committed = committed
+        self.lease = lease
+    }
 }
