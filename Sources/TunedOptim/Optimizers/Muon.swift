@@ -30,8 +30,8 @@ import Foundation
 ///
 /// Non-2-D parameters: torch refuses them (an error at construction); optax sends them to
 /// `optax.adamw(adam_learning_rate ?? learning_rate, adam_b1, adam_b2, eps, adam_eps_root,
-/// adam_weight_decay, mu_dtype, nesterov)`, which this does too (the same arithmetic as
-/// `OptaxAdam`, plus the decoupled decay: θ ← θ + (−lr)·(m̂/(√(v̂+eps_root)+eps) + λθ)).
+/// adam_weight_decay, mu_dtype, nesterov)`, and so does this (an `OptaxAdam` with the
+/// decoupled decay for those parameters).
 public struct Muon<Scalar: TunedScalar>: Optimizer {
     public enum Flavor: Sendable { case torch, optax }
 
@@ -48,14 +48,16 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
     let newtonSchulz: NewtonSchulz
     /// nil for a parameter that is not a matrix (optax: updated by its AdamW).
     let shapes: [(rows: Int, cols: Int)?]
-    /// The first moment of every parameter (Muon's momentum; AdamW's m for the others).
+    /// Muon's momentum of each matrix (empty for the other parameters).
     var buffers: [[Scalar]]
-    /// AdamW's second moment of the non-matrix parameters (empty for matrices).
-    var adamNu: [[Scalar]]
     let adaptive: Bool
     /// optax `mu_dtype = "float32"` in a Double run.
     let momentInFloat32: Bool
-    let adam: (b1: Double, b2: Double, epsRoot: Double, weightDecay: Double, learningRate: Double?, eps: Double)
+    /// optax: the AdamW of the non-matrix parameters (at `adamIndices`), and its fixed
+    /// `adam_learning_rate` (nil: it follows `learningRate`, schedules included).
+    var adam: OptaxAdam<Scalar>?
+    let adamIndices: [Int]
+    let adamLearningRate: Double?
 
     public static var torchKeywords: Set<String> {
         ["lr", "weight_decay", "momentum", "nesterov", "ns_coefficients", "eps", "ns_steps", "adjust_lr_fn", "use_addmm", "ns_dtype"]
@@ -95,10 +97,9 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
                                     eps: eps, normalization: .clamped, precision: precision, fused: fused)
         self.shapes = try Self.matrixShapes(shapes, context: hp.context)
         buffers = shapes.map { [Scalar](repeating: 0, count: $0.reduce(1, *)) }
-        adamNu = shapes.map { _ in [] }
         adaptive = false
         momentInFloat32 = false
-        adam = (0, 0, 0, 0, nil, 0)
+        (adam, adamIndices, adamLearningRate) = (nil, [], nil)
     }
 
     /// optax.contrib.muon.
@@ -121,12 +122,14 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         for key in ["muon_weight_dimension_numbers", "weight_decay_mask"] where !(hp.values[key]?.isNull ?? true) {
             throw OptimizerError("\(hp.context): '\(key)' is not implemented; leave it null")
         }
-        adam = (
-            b1: try hp.double("adam_b1", default: 0.9), b2: try hp.double("adam_b2", default: 0.999),
-            epsRoot: try hp.double("adam_eps_root", default: 0), weightDecay: try hp.double("adam_weight_decay", default: 0),
-            learningRate: try hp.optionalDouble("adam_learning_rate"), eps: eps)
-        try hp.require(adam.b1 >= 0 && adam.b1 < 1, "adam_b1", "must be in [0, 1), got \(adam.b1)")
-        try hp.require(adam.b2 >= 0 && adam.b2 < 1, "adam_b2", "must be in [0, 1), got \(adam.b2)")
+        adamIndices = shapes.indices.filter { shapes[$0].count != 2 }
+        adamLearningRate = try hp.optionalDouble("adam_learning_rate")
+        adam = try OptaxAdam<Scalar>(
+            hp, learningRate: adamLearningRate ?? lr, b1: hp.double("adam_b1", default: 0.9),
+            b2: hp.double("adam_b2", default: 0.999), eps: eps, epsRoot: hp.double("adam_eps_root", default: 0),
+            nesterov: nesterov, momentInFloat32: momentInFloat32, weightDecay: hp.double("adam_weight_decay", default: 0),
+            shapes: adamIndices.map { shapes[$0] },
+            keys: (lr: "adam_learning_rate", b1: "adam_b1", b2: "adam_b2", epsRoot: "adam_eps_root"))
         let normalization: NewtonSchulz.Normalization
         switch try hp.string("preconditioning", default: nil) ?? "frobenius" {
         case "frobenius": normalization = .epsilonAdded
@@ -142,8 +145,7 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         let precision: NewtonSchulz.Precision = Scalar.self == Float.self ? .float32 : .float64
         newtonSchulz = NewtonSchulz(coefficients: coefficients, eps: eps, normalization: normalization, precision: precision)
         self.shapes = shapes.map { $0.count == 2 ? ($0[0], $0[1]) : nil }
-        buffers = shapes.map { [Scalar](repeating: 0, count: $0.reduce(1, *)) }
-        adamNu = shapes.map { [Scalar](repeating: 0, count: $0.count == 2 ? 0 : $0.reduce(1, *)) }
+        buffers = shapes.map { [Scalar](repeating: 0, count: $0.count == 2 ? $0.reduce(1, *) : 0) }
     }
 
     /// optax's named `ns_coeffs` presets.
@@ -209,11 +211,15 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
     @_specialize(where Scalar == Double)
     public mutating func step(_ params: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
         stepCount += 1
+        if var adam, !adamIndices.isEmpty {
+            adam.learningRate = adamLearningRate ?? learningRate
+            var sub = adamIndices.map { params[$0] }
+            adam.step(&sub, gradients: adamIndices.map { gradients[$0] })
+            for (k, i) in adamIndices.enumerated() { params[i] = sub[k] }
+            self.adam = adam
+        }
         for i in params.indices {
-            guard let (rows, cols) = shapes[i] else {
-                adamStep(i, &params[i].values, gradients[i].values)
-                continue
-            }
+            guard let (rows, cols) = shapes[i] else { continue }
             let u = flavor == .torch ? torchMomentum(i, gradients[i].values) : optaxMomentum(i, gradients[i].values)
             var o = newtonSchulz.orthogonalize(u, rows: rows, cols: cols)
             if adaptive {
@@ -279,36 +285,14 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         return out
     }
 
-    /// optax's AdamW for a parameter that is not a matrix (see the type's comment).
-    private mutating func adamStep(_ i: Int, _ p: inout [Scalar], _ g: [Scalar]) {
-        let t = Double(stepCount), b1 = adam.b1, b2 = adam.b2
-        let bc1 = Scalar(1 - Foundation.pow(b1, t)), bc1Next = Scalar(1 - Foundation.pow(b1, t + 1))
-        let bc2 = Scalar(1 - Foundation.pow(b2, t))
-        let d1 = Scalar(b1), c1 = Scalar(1 - b1), d2 = Scalar(b2), c2 = Scalar(1 - b2), b1f = Float(b1)
-        let e = Scalar(adam.eps), er = Scalar(adam.epsRoot), wd = Scalar(adam.weightDecay)
-        let negLr = Scalar(-(adam.learningRate ?? learningRate)), nest = nesterov, f32 = momentInFloat32
-        buffers[i].withUnsafeMutableBufferPointer { m in
-            adamNu[i].withUnsafeMutableBufferPointer { v in
-                for j in 0..<p.count {
-                    let mj = c1 * g[j] + (f32 ? Scalar(b1f * Float(m[j])) : d1 * m[j])
-                    v[j] = c2 * (g[j] * g[j]) + d2 * v[j]
-                    let mHat = nest ? d1 * (mj / bc1Next) + c1 * (g[j] / bc1) : mj / bc1
-                    let vHat = v[j] / bc2
-                    p[j] = p[j] + negLr * (mHat / ((vHat + er).vectorizableSquareRoot() + e) + wd * p[j])
-                    m[j] = f32 ? Scalar(Float(mj)) : mj
-                }
-            }
-        }
-    }
-
-    public var stateBytes: Int { (buffers + adamNu).reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.size }
+    public var stateBytes: Int { buffers.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.size + (adam?.stateBytes ?? 0) }
 
     public func saveState() -> StateDict {
         var s = StateDict()
         s["step"] = .int(stepCount)
         s["lr"] = .double(learningRate)
         for (i, b) in buffers.enumerated() { s.set("momentum_buffer.\(i)", array: b) }
-        for (i, v) in adamNu.enumerated() where !v.isEmpty { s.set("adam_nu.\(i)", array: v) }
+        if let adam, !adamIndices.isEmpty { s.merge(adam.saveState(), prefix: "adam.") }
         return s
     }
 
@@ -316,6 +300,6 @@ public struct Muon<Scalar: TunedScalar>: Optimizer {
         stepCount = try state.int("step")
         learningRate = try state.double("lr")
         for i in buffers.indices { buffers[i] = try state.array("momentum_buffer.\(i)", count: buffers[i].count) }
-        for i in adamNu.indices where !adamNu[i].isEmpty { adamNu[i] = try state.array("adam_nu.\(i)", count: adamNu[i].count) }
+        if adam != nil, !adamIndices.isEmpty { try adam!.restoreState(state.extract(prefix: "adam.")) }
     }
 }
