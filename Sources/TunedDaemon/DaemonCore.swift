@@ -193,7 +193,9 @@ public actor DaemonCore {
         case RPCMethodName.workerFinish:
             let p = try r.decodeParams(WorkerFinishParams.self)
             var result = try await serialized { try await finish(p) }
-            if p.leaseNext == true { result.lease = try await lease(WorkerLeaseParams(workerID: p.workerID)).lease }
+            // The finish is committed whatever happens next: a lease that cannot be granted now
+            // is simply not in the reply (the worker then long-polls worker.lease).
+            if p.leaseNext == true { result.lease = (try? await lease(WorkerLeaseParams(workerID: p.workerID)))?.lease }
             return try out(result)
         case RPCMethodName.recommend: return try out(await recommend(try r.decodeParams(RecommendParams.self)))
         case RPCMethodName.policyFit:
