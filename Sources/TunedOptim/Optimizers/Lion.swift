@@ -86,18 +86,14 @@ public struct Lion<Scalar: TunedScalar>: Optimizer {
             params[i].values.withUnsafeMutableBufferPointer { p in
             gradients[i].values.withUnsafeBufferPointer { g in
             expAvg[i].withUnsafeMutableBufferPointer { m in
-                if optax && momentInFloat32 {
-                    let b1f = Float(beta1), b2f = Float(beta2)
+                if optax {
+                    // A float32 moment (mu_dtype): β·m is a float32 product, m stays rounded to float32.
+                    let f32 = momentInFloat32, b1f = Float(beta1), b2f = Float(beta2)
                     for j in 0..<p.count {
-                        let u = signum(oneMinusB1 * g[j] + Scalar(b1f * Float(m[j])))
+                        let u = signum(oneMinusB1 * g[j] + (f32 ? Scalar(b1f * Float(m[j])) : b1 * m[j]))
                         p[j] = p[j] + negLr * (u + wd * p[j])
-                        m[j] = Scalar(Float(oneMinusB2 * g[j] + Scalar(b2f * Float(m[j]))))
-                    }
-                } else if optax {
-                    for j in 0..<p.count {
-                        let u = signum(oneMinusB1 * g[j] + b1 * m[j])
-                        p[j] = p[j] + negLr * (u + wd * p[j])
-                        m[j] = oneMinusB2 * g[j] + b2 * m[j]
+                        let mj = oneMinusB2 * g[j] + (f32 ? Scalar(b2f * Float(m[j])) : b2 * m[j])
+                        m[j] = f32 ? Scalar(Float(mj)) : mj
                     }
                 } else {
                     for j in 0..<p.count {

@@ -76,25 +76,14 @@ public struct OptaxAdam<Scalar: TunedScalar>: Optimizer {
             gradients[i].values.withUnsafeBufferPointer { g in
             mu[i].withUnsafeMutableBufferPointer { m in
             nu[i].withUnsafeMutableBufferPointer { v in
-                if f32 {
-                    for j in 0..<p.count {
-                        let mj = c1 * g[j] + Scalar(b1f * Float(m[j]))
-                        v[j] = c2 * (g[j] * g[j]) + d2 * v[j]
-                        let mHat = nest ? d1 * (mj / bc1Next) + c1 * (g[j] / bc1) : mj / bc1
-                        let vHat = v[j] / bc2
-                        let u = mHat / ((vHat + er).vectorizableSquareRoot() + e)
-                        p[j] = p[j] + negLr * (decay ? u + wd * p[j] : u)
-                        m[j] = Scalar(Float(mj))
-                    }
-                    return
-                }
                 for j in 0..<p.count {
-                    m[j] = c1 * g[j] + d1 * m[j]
+                    let mj = c1 * g[j] + (f32 ? Scalar(b1f * Float(m[j])) : d1 * m[j])
                     v[j] = c2 * (g[j] * g[j]) + d2 * v[j]
-                    let mHat = nest ? d1 * (m[j] / bc1Next) + c1 * (g[j] / bc1) : m[j] / bc1
+                    let mHat = nest ? d1 * (mj / bc1Next) + c1 * (g[j] / bc1) : mj / bc1
                     let vHat = v[j] / bc2
                     let u = mHat / ((vHat + er).vectorizableSquareRoot() + e)
                     p[j] = p[j] + negLr * (decay ? u + wd * p[j] : u)
+                    m[j] = f32 ? Scalar(Float(mj)) : mj
                 }
             }}}}
         }
