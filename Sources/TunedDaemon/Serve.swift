@@ -47,6 +47,8 @@ public enum DaemonMain {
             store: store, storePath: options.storePath, socketPath: options.socketPath,
             leaseSeconds: options.leaseSeconds, logger: logger)
         if let policy = options.commandPolicy { await core.setCommandPolicy(policy) }
+        let secret = try WorkerSecret.forDaemon()
+        await core.setWorkerSecret(secret)
         try await core.recover()
 
         // systemd Type=notify: READY once the socket accepts, watchdog pings while the core
@@ -75,7 +77,7 @@ public enum DaemonMain {
             fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0])
         let supervisor = WorkerSupervisor(
-            executable: exe, socketPath: options.socketPath, count: options.workers, logLevel: options.logLevel,
+            executable: exe, socketPath: options.socketPath, count: options.workers, secret: secret, logLevel: options.logLevel,
             segmentLimits: options.segmentLimits,
             logger: Logger(label: "tuned.supervisor"),
             onExit: { worker, how in Task { await core.workerExited(worker, how) } })

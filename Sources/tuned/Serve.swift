@@ -115,7 +115,14 @@ struct CheckConfig: ParsableCommand {
 
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "worker", abstract: "A worker process (started by the daemon): lease, train, report, finish.")
+        commandName: "worker", abstract: "A worker process (started by the daemon): lease, train, report, finish.",
+        discussion: """
+            A worker proves to the daemon that it is one of its own with the daemon's worker secret: \
+            the daemon hands it to the workers it starts on their standard input (--secret-from-stdin). \
+            To start one by hand, start the daemon with TUNED_WORKER_SECRET set (16 characters or more) \
+            and the worker with the same variable; the worker removes it from its environment, so the \
+            programs it runs never see it.
+            """)
 
     @Option(help: "The daemon's socket.")
     var socket: String?
@@ -123,6 +130,8 @@ struct Worker: ParsableCommand {
     var id: String = "w\(getpid())"
     @Option(help: "Least severe log level written to stderr (as for serve).")
     var logLevel: String = "info"
+    @Flag(help: "Read the daemon's worker secret from the first line of standard input (how the daemon starts its workers).")
+    var secretFromStdin = false
 
     @Option(help: "Fail a segment whose memory exceeds this many MiB (command: RLIMIT_AS; built-in: the worker's RSS).")
     var segmentMemoryMb: UInt64?
@@ -142,7 +151,14 @@ struct Worker: ParsableCommand {
         let path = socket ?? ProcessInfo.processInfo.environment["TUNED_SOCKET"] ?? "/run/tuned/tuned.sock"
         let limits = SegmentLimits(
             memoryBytes: segmentMemoryMb.map { $0 << 20 }, cpuSeconds: segmentCpuSeconds, wallSeconds: segmentWallSeconds)
-        let status = WorkerMain.run(socketPath: path, workerID: id, limits: limits)
+        var secret = ProcessInfo.processInfo.environment[WorkerSecret.environmentKey]
+        unsetenv(WorkerSecret.environmentKey)
+        if secretFromStdin { secret = readLine(strippingNewline: true) }
+        guard let secret, !secret.isEmpty else {
+            throw ValidationError(
+                "no worker secret: a worker needs the daemon's (--secret-from-stdin, as the daemon starts its workers, or \(WorkerSecret.environmentKey))")
+        }
+        let status = WorkerMain.run(socketPath: path, workerID: id, secret: secret, limits: limits)
         if status != 0 { throw ExitCode(status) }
     }
 }
