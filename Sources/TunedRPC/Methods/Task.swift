@@ -292,6 +292,8 @@ public struct TaskProgress: Codable, Sendable, Hashable {
     public var members: [MemberSummary]
     /// When the daemon took this snapshot.
     public var at: Double
+    /// As `TaskDetail.paused`.
+    public var paused: String?
 
     public init(
         taskID: TaskID, status: TaskStatus, stepsDone: Int64, stepsTotal: Int64, best: BestMetric? = nil,
@@ -308,7 +310,7 @@ public struct TaskProgress: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, best, members, at
+        case status, best, members, at, paused
         case taskID = "task_id"
         case stepsDone = "steps_done"
         case stepsTotal = "steps_total"
