@@ -104,6 +104,59 @@ import TunedDaemon
     }
 }
 
+/// `[command_workloads] writable_paths` → the service's ReadWritePaths= drop-in.
+@Suite struct WritablePathsTests {
+    @Test func writablePathsParseIntoADropInAndMissingDirectoriesAreProblemsOnTheirLines() throws {
+        let dir = Ops.scratch("writable")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = """
+            [command_workloads]
+            writable_paths = ["/tmp", "\(dir.path)/",
+              "\(dir.path)/missing"]
+            """
+        let c = try DaemonConfig.parse(text, file: "w.toml")
+        #expect(c.writablePaths == [.init("/tmp", line: 2), .init(dir.path, line: 2), .init(dir.path + "/missing", line: 3)])
+        let e = try #require(throws: DaemonConfigError.self) { try WritablePaths.check(c, file: "w.toml") }
+        #expect(e.description == "w.toml:3: [command_workloads] writable_paths: no directory \"\(dir.path)/missing\" on this system; create it or remove it from the list")
+        try "x".write(to: dir.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+        let notDir = try DaemonConfig.parse("[command_workloads]\nwritable_paths = [\"\(dir.path)/file\"]", file: "f.toml")
+        #expect(throws: DaemonConfigError.self) { try WritablePaths.check(notDir, file: "f.toml") }
+
+        var ok = c
+        ok.writablePaths.removeLast()
+        try WritablePaths.check(ok, file: "w.toml")
+        #expect(WritablePaths.systemdDropIn(ok, file: "w.toml")?.contains("\n[Service]\nReadWritePaths=/tmp \(dir.path)\n") == true)
+        #expect(WritablePaths.systemdDropIn(DaemonConfig(), file: "w.toml") == nil)
+        #expect(WritablePaths.covers(["/srv/ml", "/home"], "/home/alice/cnn") && WritablePaths.covers(["/srv/ml"], "/srv/ml"))
+        #expect(!WritablePaths.covers(["/srv/ml"], "/srv/mlx") && !WritablePaths.covers([], "/tmp"))
+    }
+
+    /// `tuned check-config FILE --systemd-drop-in` (what install.sh runs): the drop-in on stdout,
+    /// and systemd-analyze reads the unit with it without a word.
+    @Test func checkConfigPrintsADropInThatSystemdAccepts() throws {
+        let dir = Ops.scratch("dropin")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let conf = dir.appendingPathComponent("tuned.toml")
+        try "[command_workloads]\nwritable_paths = [\"/tmp\", \"\(dir.path)\"]\n".write(to: conf, atomically: true, encoding: .utf8)
+        let r = try Ops.run(Ops.tuned, ["check-config", conf.path, "--systemd-drop-in"])
+        #expect(r.status == 0 && r.stdout.hasSuffix("[Service]\nReadWritePaths=/tmp \(dir.path)\n"), "\(r)")
+        let empty = try Ops.run(Ops.tuned, ["check-config", Ops.repositoryRoot.appendingPathComponent("scripts/tuned.toml").path, "--systemd-drop-in"])
+        #expect(empty.status == 0 && empty.stdout.isEmpty, "\(empty)")
+        try "[command_workloads]\nwritable_paths = [\"/nonexistent/x\"]\nallow_users = [\"no-such-user-x\"]\n".write(to: conf, atomically: true, encoding: .utf8)
+        let bad = try Ops.run(Ops.tuned, ["check-config", conf.path, "--systemd-drop-in"])
+        #expect(bad.status == 1 && bad.stdout.isEmpty, "\(bad)")
+        #expect(bad.stderr.contains("\(conf.path):2: [command_workloads] writable_paths: no directory \"/nonexistent/x\""), "\(bad)")
+        #expect(bad.stderr.contains("\(conf.path):3: [command_workloads] allow_users: no user `no-such-user-x`"), "\(bad)")
+
+        let unitDir = dir.appendingPathComponent("units")
+        try FileManager.default.createDirectory(at: unitDir.appendingPathComponent("tuned.service.d"), withIntermediateDirectories: true)
+        try SystemdTests.unitForVerify().write(to: unitDir.appendingPathComponent("tuned.service"), atomically: true, encoding: .utf8)
+        try r.stdout.write(to: unitDir.appendingPathComponent("tuned.service.d/writable-paths.conf"), atomically: true, encoding: .utf8)
+        let verify = try Ops.run("/usr/bin/systemd-analyze", ["verify", unitDir.appendingPathComponent("tuned.service").path])
+        #expect(verify.status == 0 && verify.stdout.isEmpty && verify.stderr.isEmpty, "\(verify)")
+    }
+}
+
 @Suite struct CommandWorkloadPolicyTests {
     let policy = CommandWorkloadPolicy(daemonUID: 998, allowedUIDs: [1001], allowedGIDs: [2000], configPath: "/etc/tuned/tuned.toml")
 

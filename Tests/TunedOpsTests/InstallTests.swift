@@ -76,4 +76,56 @@ import Testing
         let bad = try Ops.run("/bin/bash", [Self.script, "--prefix", "relative"])
         #expect(bad.status == 2 && bad.stderr.contains("--prefix must be an absolute path"))
     }
+
+    /// Writes `files` (path relative to `root` → content) into `root`.
+    func put(_ root: URL, _ files: [String: String]) throws {
+        for (path, text) in files {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// The text files under `root` (the binaries left out) with their contents.
+    func contents(_ root: URL) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for f in files(root) where !f.contains("/bin/") { out[f] = try String(contentsOfFile: root.appendingPathComponent(f).path, encoding: .utf8) }
+        return out
+    }
+
+    /// The sandbox's drop-ins: --builtin-only installs scripts/tuned-builtin-only.conf (and a
+    /// run without the flag removes it); [command_workloads] writable_paths of tuned.toml
+    /// become writable-paths.conf; --uninstall removes both.
+    @Test func dropInsFollowTheFlagAndTheConfiguration() throws {
+        let root = Ops.scratch("dropins")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dropins = "etc/systemd/system/tuned.service.d"
+        let tight = try install(root, ["--builtin-only"])
+        #expect(tight.status == 0, "\(tight)")
+        #expect(try contents(root)["\(dropins)/builtin-only.conf"]
+            == String(contentsOf: Ops.repositoryRoot.appendingPathComponent("scripts/tuned-builtin-only.conf"), encoding: .utf8))
+        #expect(!files(root).contains("\(dropins)/writable-paths.conf"))
+        #expect(tight.stdout.contains("no [command_workloads] writable_paths"), "\(tight.stdout)")
+
+        let writable = Ops.scratch("writable-root")
+        defer { try? FileManager.default.removeItem(at: writable) }
+        try "[command_workloads]\nwritable_paths = [\"\(writable.path)\", \"/tmp\"]\n"
+            .write(to: root.appendingPathComponent("etc/tuned/tuned.toml"), atomically: true, encoding: .utf8)
+        let open = try install(root)
+        #expect(open.status == 0, "\(open)")
+        #expect(open.stdout.contains("removed \(root.path)/\(dropins)/builtin-only.conf"), "\(open.stdout)")
+        let written = try #require(try contents(root)["\(dropins)/writable-paths.conf"], "\(files(root))")
+        #expect(written.hasSuffix("[Service]\nReadWritePaths=\(writable.path) /tmp\n"), "\(written)")
+        #expect(!files(root).contains("\(dropins)/builtin-only.conf"))
+
+        // A directory that does not exist: install.sh stops at check-config, naming it.
+        try "[command_workloads]\nwritable_paths = [\"/nonexistent/ml\"]\n"
+            .write(to: root.appendingPathComponent("etc/tuned/tuned.toml"), atomically: true, encoding: .utf8)
+        let missing = try install(root)
+        #expect(missing.status != 0 && missing.stderr.contains("tuned.toml:2: [command_workloads] writable_paths: no directory \"/nonexistent/ml\""), "\(missing)")
+
+        #expect(try install(root, ["--uninstall"]).status == 0)
+        #expect(!files(root).contains { $0.hasPrefix(dropins) })
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(dropins).path))
+    }
 }
