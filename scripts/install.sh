@@ -16,6 +16,9 @@
 #   ROOT/etc/tuned/tuned.toml                  scripts/tuned.toml, commented defaults; never overwritten
 #   ROOT/usr/lib/sysusers.d/tuned.conf         the `tuned` system user and group, created with
 #                                              systemd-sysusers (or useradd without it)
+# It refuses to install over the other program named tuned, the system-tuning daemon of the
+# Debian/Fedora package `tuned` (its /usr/sbin/tuned, its tuned.service): both use the unit
+# name tuned.service, /etc/tuned and /run/tuned.
 # Uninstall removes all of that except a tuned.toml you edited, the store (/var/lib/tuned)
 # and the user; it says what it kept.
 set -euo pipefail
@@ -69,9 +72,62 @@ if [ -z "$R" ] && [ -d /run/systemd/system ]; then live_systemd=1; fi
 
 say() { echo "install.sh: $*"; }
 
+# Ours: the unit this script installs says so in its Description.
+ours() { grep -q '^Description=tuned hyperparameter tuning daemon' "$1" 2>/dev/null; }
+
+# The other `tuned`: the system-tuning daemon of the Debian/Fedora package of that name.
+# Prints what it finds of it, one line each, and returns 0 when its program, its unit or its
+# package is present (configuration left behind by a removed package is not in the way).
+other_tuned() {
+    local f installed=1
+    for f in "$R/usr/sbin/tuned" "$R/usr/sbin/tuned-adm" "$R/usr/bin/tuned-adm"; do
+        if [ -e "$f" ]; then echo "  $f (a program of the tuned package)"; installed=0; fi
+    done
+    for f in "$R/usr/lib/systemd/system/tuned.service" "$R/lib/systemd/system/tuned.service" "$unit"; do
+        if [ -f "$f" ] && ! ours "$f"; then
+            local d; d="$(sed -n 's/^Description=//p' "$f" | head -n 1)"
+            echo "  $f (a unit that is not this tuned's${d:+: \"$d\"})"; installed=0
+        fi
+    done
+    if [ -z "$R" ]; then
+        if command -v dpkg-query >/dev/null 2>&1 && [ "$(dpkg-query -W -f='${Status}' tuned 2>/dev/null)" = "install ok installed" ]; then
+            echo "  the Debian package tuned (dpkg-query -W tuned)"; installed=0
+        elif command -v rpm >/dev/null 2>&1 && rpm -q tuned >/dev/null 2>&1; then
+            echo "  the RPM package tuned (rpm -q tuned)"; installed=0
+        fi
+    fi
+    for f in tuned-main.conf active_profile profile_mode bootcmdline; do
+        if [ -e "$R/etc/tuned/$f" ]; then echo "  $R/etc/tuned/$f (its configuration)"; fi
+    done
+    return $installed
+}
+if found="$(other_tuned)" && [ "$uninstall" = 0 ]; then
+    cat >&2 <<EOF
+install.sh: refusing to install: this system has the other program named tuned,
+the system-tuning daemon (power and performance profiles) of the Debian/Fedora package \`tuned\`:
+$found
+Both use the unit name tuned.service, /etc/tuned and /run/tuned: installing would override its
+unit and share its configuration directory. Nothing was changed. To proceed, either
+  - remove that package if this machine does not need it: sudo apt-get purge tuned
+    (Debian/Ubuntu) or sudo dnf remove tuned (Fedora/RHEL), then run install.sh again; or
+  - keep it and run this tuned without the service, as your own user:
+    tuned serve --socket ~/.tuned/tuned.sock --store ~/.tuned/tuned.db
+    (README, "Locally, without systemd").
+EOF
+    exit 1
+fi
+if [ -n "$found" ] && [ "$uninstall" = 0 ]; then
+    say "found configuration of the other tuned (the system-tuning daemon; its package is gone), left untouched:"
+    echo "$found"
+fi
+
 if [ "$uninstall" = 1 ]; then
     if [ "$live_systemd" = 1 ] && systemctl is-active --quiet tuned 2>/dev/null; then
         say "stopping tuned"; systemctl disable --now tuned || true
+    fi
+    if [ -f "$unit" ] && ! ours "$unit"; then
+        say "kept $unit: it is not this tuned's unit ($(sed -n 's/^Description=//p' "$unit" | head -n 1))"
+        unit=/nonexistent
     fi
     for f in "$bin/tuned" "$bin/tunectl" "$unit" "$dropins/writable-paths.conf" "$dropins/builtin-only.conf" "$sysusers"; do
         if [ -e "$f" ]; then rm -f "$f"; say "removed $f"; fi

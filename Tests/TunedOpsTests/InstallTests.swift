@@ -93,6 +93,53 @@ import Testing
         return out
     }
 
+    /// The system-tuning daemon of the Debian/Fedora package `tuned` (as that package lays
+    /// itself out): install.sh refuses, names what it found and how to proceed, changes nothing.
+    @Test(arguments: [
+        ["usr/sbin/tuned": "#!/usr/bin/python3 -Es\n", "usr/sbin/tuned-adm": "#!/usr/bin/python3 -Es\n",
+         "usr/lib/systemd/system/tuned.service": "[Unit]\nDescription=Dynamic System Tuning Daemon\n[Service]\nType=dbus\nBusName=com.redhat.tuned\nExecStart=/usr/sbin/tuned -l -P\n",
+         "etc/tuned/tuned-main.conf": "daemon = 1\ndynamic_tuning = 0\n", "etc/tuned/active_profile": "balanced\n", "etc/tuned/profile_mode": "auto\n"],
+        ["lib/systemd/system/tuned.service": "[Unit]\nDescription=Dynamic System Tuning Daemon\n"],
+        ["etc/systemd/system/tuned.service": "[Unit]\nDescription=Dynamic System Tuning Daemon (local copy)\n"],
+    ])
+    func refusesToInstallOverTheSystemTuningDaemonNamedTuned(_ package: [String: String]) throws {
+        let root = Ops.scratch("other-tuned")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try put(root, package)
+        let before = try contents(root)
+        let r = try install(root)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.hasPrefix("install.sh: refusing to install: this system has the other program named tuned"), "\(r.stderr)")
+        for path in package.keys {
+            #expect(r.stderr.contains("  \(root.path)/\(path) ("), "\(path) not named: \(r.stderr)")
+        }
+        if package.keys.contains(where: { $0.hasSuffix("tuned.service") }) {
+            #expect(r.stderr.contains("\"Dynamic System Tuning Daemon"), "\(r.stderr)")
+        }
+        #expect(r.stderr.contains("sudo apt-get purge tuned") && r.stderr.contains("sudo dnf remove tuned"), "\(r.stderr)")
+        #expect(r.stderr.contains("tuned serve --socket ~/.tuned/tuned.sock"), "\(r.stderr)")
+        #expect(try contents(root) == before, "install.sh changed files: \(files(root))")
+        // --uninstall never removes a tuned.service that is not ours either.
+        let un = try install(root, ["--uninstall"])
+        #expect(un.status == 0, "\(un)")
+        #expect(try contents(root) == before, "uninstall changed files: \(files(root))")
+    }
+
+    /// A removed (not purged) package leaves its /etc/tuned files: they are no conflict; the
+    /// install says so and leaves them, and so does the uninstall.
+    @Test func configurationLeftByARemovedSystemTuningDaemonIsLeftAlone() throws {
+        let root = Ops.scratch("other-leftover")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let leftover = ["etc/tuned/tuned-main.conf": "daemon = 1\n", "etc/tuned/active_profile": "balanced\n"]
+        try put(root, leftover)
+        let r = try install(root)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("found configuration of the other tuned") && r.stdout.contains("\(root.path)/etc/tuned/active_profile"), "\(r.stdout)")
+        #expect(try install(root, ["--uninstall"]).status == 0)
+        let left = try contents(root).filter { $0.key.hasPrefix("etc/tuned/") }
+        #expect(left == leftover, "\(left)")
+    }
+
     /// The sandbox's drop-ins: --builtin-only installs scripts/tuned-builtin-only.conf (and a
     /// run without the flag removes it); [command_workloads] writable_paths of tuned.toml
     /// become writable-paths.conf; --uninstall removes both.
