@@ -244,11 +244,10 @@ public actor DaemonCore {
         do {
             spec = try TaskFile.parse(p.text, file: file, baseDirectory: base, format: p.format == .toml ? .toml : .json)
         } catch {
-            // Report the first problem that has a line (a "missing table" has none), so that
-            // the reply always points into the file when it can.
-            let first = error.problems.first(where: { $0.line != nil }) ?? error.problems.first
-            let more = error.problems.count > 1 ? " (and \(error.problems.count - 1) more problem(s))" : ""
-            throw RPCError.validationFailed((first?.message ?? "invalid task file") + more, file: first?.file ?? file, line: first?.line, field: first?.field)
+            // Every problem, one line each; data's file/line/field point into the file when they can.
+            throw RPCError.validationFailed(problems: error.problems.map {
+                ValidationProblem(file: $0.file, line: $0.line, column: $0.column, field: $0.field, message: $0.message)
+            })
         }
         let description = try describeWorkload(spec, file: file)
         let strategy: Strategy

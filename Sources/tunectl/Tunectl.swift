@@ -55,12 +55,12 @@ struct Tunectl: ParsableCommand {
         Glibc.exit(status)
     }
 
-    /// Prints `error` (one line for ours, the parser's message with usage for command-line
+    /// Prints `error` (one line for ours — a line per problem for a file that does not validate — the parser's message with usage for command-line
     /// mistakes, help text to stdout) and returns the exit status.
     static func report(_ error: any Error) -> Int32 {
         switch error {
         case is TunectlError, is RPCClientError, is RPCError:
-            FileHandle.standardError.write(Data(("Error: " + TunectlError.message(for: error) + "\n").utf8))
+            FileHandle.standardError.write(Data(TunectlError.report(for: error).utf8))
             return CLIExitStatus.forError(error).rawValue
         case let code as ExitCode:
             return code.rawValue
