@@ -219,7 +219,7 @@ public actor DaemonCore {
         let size = (try? FileManager.default.attributesOfItem(atPath: storePath)[.size] as? NSNumber)?.int64Value
         let busy = Set(live.values.map(\.worker)).count
         return DaemonStatus(
-            version: "0.1.0", uptimeSeconds: Date().timeIntervalSince(startedAt), pid: getpid(),
+            version: TunedVersion.string, uptimeSeconds: Date().timeIntervalSince(startedAt), pid: getpid(),
             workers: .init(configured: workersConfigured, alive: workersAlive(), busy: busy), tasks: counts,
             socket: socketPath, store: .init(path: storePath, sizeBytes: size))
     }

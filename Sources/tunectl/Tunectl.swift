@@ -33,6 +33,7 @@ struct Tunectl: ParsableCommand {
             Exit status: 0 success, 1 a task failed or an error (one line on stderr says what to \
             fix), 2 a mistake in the command line.
             """,
+        version: TunedVersion.string,
         subcommands: [
             Submit.self, List.self, Status.self, Watch.self, Cancel.self, Results.self, Trials.self, Export.self,
             Lineage.self, Plot.self, Daemon.self, Recommend.self, Policy.self, BatchSize.self,
