@@ -355,7 +355,14 @@ public actor DaemonCore {
         if let f = FinalBest.pick(candidates, mode: t.objectiveMode) {
             best = BestMetric(value: f.value, trialID: trials[f.index].id.rawValue, step: Int64(f.step))
         }
-        return (trials.reduce(0) { $0 + Int64($1.stepsDone) }, steps * Int64(trials.count), best)
+        // Steps to train: the budget of each trial that may still train; a trial that never will
+        // (pruned by ASHA, failed, diverged, or any trial of a succeeded task) counts the steps it
+        // reached, so a finished ASHA task is at 100 % rather than at its survivors' share.
+        let total = trials.reduce(Int64(0)) { sum, tr in
+            let over = tr.status == .pruned || tr.status == .failed || tr.status == .diverged || (t.status == .succeeded && tr.status.isTerminal)
+            return sum + (over ? Int64(tr.stepsDone) : steps)
+        }
+        return (trials.reduce(0) { $0 + Int64($1.stepsDone) }, total, best)
     }
 
     func detail(_ id: Int64) async throws -> TaskDetail {
