@@ -1,5 +1,6 @@
 import Foundation
 import TunedEngine
+import TunedOptim
 
 /// `[command_workloads] writable_paths`: the directories that programs started by the service
 /// may write to, besides the service's own (/var/lib/tuned, a private /tmp, /dev/shm).
@@ -35,6 +36,26 @@ public enum WritablePaths {
                 message: exists ? "\"\(p.name)\" is not a directory" : "no directory \"\(p.name)\" on this system; create it or remove it from the list"))
         }
         if !problems.isEmpty { throw DaemonConfigError(problems) }
+    }
+
+    /// The directories a program of the service may write to: the store's folder
+    /// (/var/lib/tuned), /tmp, /dev/shm and the configured `writable_paths`.
+    public static func roots(storePath: String, configured: [String]) -> [String] {
+        [URL(fileURLWithPath: storePath).deletingLastPathComponent().path, "/tmp", "/dev/shm"] + configured
+    }
+
+    /// One warning per unfinished command task whose `workdir` lies outside every root: under
+    /// the service its program cannot write there (EROFS). `tasks`: (id, name, normalised spec).
+    public static func warnings(tasks: [(id: Int64, name: String, specJSON: String)], roots: [String]) -> [String] {
+        tasks.compactMap { t in
+            guard let spec = try? JSONValue.parse(Data(t.specJSON.utf8)), let workload = spec["workload"],
+                  workload["kind"]?.stringValue == "command", let workdir = workload["workdir"]?.stringValue,
+                  !covers(roots, workdir)
+            else { return nil }
+            return "task \(t.id) (\(t.name)): its workdir \(workdir) is outside every directory the service may write to "
+                + "(\(roots.joined(separator: ", "))): its program cannot write there. Add the directory to "
+                + "[command_workloads] writable_paths in tuned.toml, re-run scripts/install.sh, restart tuned"
+        }
     }
 
     /// Whether `path` (absolute) is one of `roots` or lies below one.

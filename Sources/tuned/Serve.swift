@@ -82,6 +82,7 @@ struct Serve: AsyncParsableCommand {
         options.logLevel = level
         options.segmentLimits = c.segmentLimits
         options.commandPolicy = policy
+        options.writablePaths = c.writablePaths.map(\.name)
         do {
             try await DaemonMain.serve(options)
         } catch {

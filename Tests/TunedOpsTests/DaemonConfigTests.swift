@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 import TunedDaemon
+import TunedRPC
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct DaemonConfigTests {
     static let broken: [String] = {
@@ -129,6 +133,62 @@ import TunedDaemon
         #expect(WritablePaths.systemdDropIn(DaemonConfig(), file: "w.toml") == nil)
         #expect(WritablePaths.covers(["/srv/ml", "/home"], "/home/alice/cnn") && WritablePaths.covers(["/srv/ml"], "/srv/ml"))
         #expect(!WritablePaths.covers(["/srv/ml"], "/srv/mlx") && !WritablePaths.covers([], "/tmp"))
+        #expect(WritablePaths.roots(storePath: "/var/lib/tuned/tuned.db", configured: ["/srv/ml"]) == ["/var/lib/tuned", "/tmp", "/dev/shm", "/srv/ml"])
+    }
+
+    /// Under systemd (`$INVOCATION_ID`), the daemon warns at start about an unfinished command
+    /// task whose workdir no writable root covers; without systemd there is no sandbox and no warning.
+    @Test func theDaemonWarnsAtStartAboutAWorkdirOutsideTheWritableRoots() throws {
+        let dir = Ops.scratch("wdwarn")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // The programs' folders must lie outside /tmp (a writable root of the service): beside
+        // the build products.
+        let programs = Ops.productsDirectory.appendingPathComponent("tuned-ops-programs-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: programs) }
+        try #require(!WritablePaths.covers(["/tmp", "/dev/shm"], programs.path), "the build folder \(programs.path) is under /tmp")
+        for sub in ["rw/prog", "ro/prog"] {
+            try FileManager.default.createDirectory(at: programs.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        let config = dir.appendingPathComponent("tuned.toml")
+        try "[command_workloads]\nwritable_paths = [\"\(programs.path)/rw\"]\n".write(to: config, atomically: true, encoding: .utf8)
+        func task(_ workdir: String) -> String {
+            """
+            name = "\(workdir.replacingOccurrences(of: "/", with: "-"))"
+            [workload]
+            kind = "command"
+            command = ["python3", "train.py"]
+            workdir = "\(workdir)"
+            [search]
+            optimizer = "sgd"
+            lr = 0.1
+            [budget]
+            steps = 10
+            """
+        }
+        var env = ProcessInfo.processInfo.environment
+        env["INVOCATION_ID"] = "0123456789abcdef"
+        let first = try Ops.Daemon.start(workers: 0, args: ["--config", config.path], environment: env, in: dir)
+        let c = try first.client()
+        for w in ["rw/prog", "ro/prog"] {
+            _ = try c.call(RPCMethods.TaskSubmit.self, TaskSubmitParams(text: task(w), format: .toml, filename: "t.toml", baseDir: programs.path))
+        }
+        kill(first.process.processIdentifier, SIGTERM)
+        first.process.waitUntilExit()
+
+        func startLog(_ environment: [String: String]) throws -> String {
+            let d = try Ops.Daemon.start(workers: 0, args: ["--config", config.path], environment: environment, in: dir)
+            kill(d.process.processIdentifier, SIGTERM)
+            d.process.waitUntilExit()
+            return try String(contentsOf: d.log, encoding: .utf8)
+        }
+        let log = try startLog(env)
+        let warnings = log.split(separator: "\n").filter { $0.contains("warning") && $0.contains("workdir") }
+        #expect(warnings.count == 1, "\(log)")
+        #expect(warnings.first?.contains("task 2 (ro-prog): its workdir \(programs.path)/ro/prog is outside every directory the service may write to") == true, "\(log)")
+        #expect(warnings.first?.contains("[command_workloads] writable_paths") == true)
+        var plain = env
+        plain["INVOCATION_ID"] = nil
+        #expect(!(try startLog(plain)).contains("workdir"))
     }
 
     /// `tuned check-config FILE --systemd-drop-in` (what install.sh runs): the drop-in on stdout,
