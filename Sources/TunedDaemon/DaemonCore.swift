@@ -219,7 +219,7 @@ public actor DaemonCore {
         let size = (try? FileManager.default.attributesOfItem(atPath: storePath)[.size] as? NSNumber)?.int64Value
         let busy = Set(live.values.map(\.worker)).count
         return DaemonStatus(
-            version: "0.1.0", uptimeSeconds: Date().timeIntervalSince(startedAt), pid: getpid(),
+            version: TunedVersion.string, uptimeSeconds: Date().timeIntervalSince(startedAt), pid: getpid(),
             workers: .init(configured: workersConfigured, alive: workersAlive(), busy: busy), tasks: counts,
             socket: socketPath, store: .init(path: storePath, sizeBytes: size, error: ioPause?.reason))
     }
@@ -244,11 +244,10 @@ public actor DaemonCore {
         do {
             spec = try TaskFile.parse(p.text, file: file, baseDirectory: base, format: p.format == .toml ? .toml : .json)
         } catch {
-            // Report the first problem that has a line (a "missing table" has none), so that
-            // the reply always points into the file when it can.
-            let first = error.problems.first(where: { $0.line != nil }) ?? error.problems.first
-            let more = error.problems.count > 1 ? " (and \(error.problems.count - 1) more problem(s))" : ""
-            throw RPCError.validationFailed((first?.message ?? "invalid task file") + more, file: first?.file ?? file, line: first?.line, field: first?.field)
+            // Every problem, one line each; data's file/line/field point into the file when they can.
+            throw RPCError.validationFailed(problems: error.problems.map {
+                ValidationProblem(file: $0.file, line: $0.line, column: $0.column, field: $0.field, message: $0.message)
+            })
         }
         let description = try describeWorkload(spec, file: file)
         let strategy: Strategy
@@ -365,7 +364,14 @@ public actor DaemonCore {
         if let f = FinalBest.pick(candidates, mode: t.objectiveMode) {
             best = BestMetric(value: f.value, trialID: trials[f.index].id.rawValue, step: Int64(f.step))
         }
-        return (trials.reduce(0) { $0 + Int64($1.stepsDone) }, steps * Int64(trials.count), best)
+        // Steps to train: the budget of each trial that may still train; a trial that never will
+        // (pruned by ASHA, failed, diverged, or any trial of a succeeded task) counts the steps it
+        // reached, so a finished ASHA task is at 100 % rather than at its survivors' share.
+        let total = trials.reduce(Int64(0)) { sum, tr in
+            let over = tr.status == .pruned || tr.status == .failed || tr.status == .diverged || (t.status == .succeeded && tr.status.isTerminal)
+            return sum + (over ? Int64(tr.stepsDone) : steps)
+        }
+        return (trials.reduce(0) { $0 + Int64($1.stepsDone) }, total, best)
     }
 
     func detail(_ id: Int64) async throws -> TaskDetail {

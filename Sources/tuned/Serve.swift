@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TunedDaemon
+import TunedEngine
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,6 +82,7 @@ struct Serve: AsyncParsableCommand {
         options.logLevel = level
         options.segmentLimits = c.segmentLimits
         options.commandPolicy = policy
+        options.writablePaths = c.writablePaths.map(\.name)
         do {
             try await DaemonMain.serve(options)
         } catch {
@@ -93,18 +95,33 @@ struct Serve: AsyncParsableCommand {
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate a configuration file: print every problem (file:line: key: what to fix), exit 0 or 1.")
+        abstract: "Validate a configuration file: print every problem (file:line: key: what to fix), exit 0 or 1.",
+        discussion: """
+            With --systemd-drop-in, a valid file's [command_workloads] writable_paths are printed on \
+            stdout as a systemd drop-in for tuned.service (ReadWritePaths=; nothing when the list is \
+            empty); scripts/install.sh installs it as /etc/systemd/system/tuned.service.d/writable-paths.conf.
+            """)
 
     @Argument(help: "The file (e.g. \(DaemonConfig.defaultPath)).")
     var file: String
+    @Flag(help: "Print the drop-in of the file's writable_paths on stdout instead of `FILE: OK`.")
+    var systemdDropIn = false
 
-    func run() throws { throw ExitCode(Self.check(file)) }
+    func run() throws { throw ExitCode(Self.check(file, dropIn: systemdDropIn)) }
 
-    static func check(_ file: String) -> Int32 {
+    static func check(_ file: String, dropIn: Bool = false) -> Int32 {
         do {
             let c = try DaemonConfig.load(path: file)
-            _ = try CommandWorkloadPolicy.resolve(c, file: file)
-            print("\(file): OK")
+            // Both look-ups report every problem they find, together.
+            var problems: [TaskProblem] = []
+            do { _ = try CommandWorkloadPolicy.resolve(c, file: file) } catch { problems += error.problems }
+            do { try WritablePaths.check(c, file: file) } catch { problems += error.problems }
+            if !problems.isEmpty { throw DaemonConfigError(problems) }
+            if dropIn {
+                print(WritablePaths.systemdDropIn(c, file: file) ?? "", terminator: "")
+            } else {
+                print("\(file): OK")
+            }
             return 0
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
