@@ -99,7 +99,7 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
                 processes[id] = p
                 return true
             }
-            try? stdin.fileHandleForReading.close()
+            // `Process.run()` has closed the child's (read) end in this process.
             if ok { try? stdin.fileHandleForWriting.write(contentsOf: Data((secret.value + "\n").utf8)) }
             try? stdin.fileHandleForWriting.close()
             if ok {
