@@ -249,15 +249,22 @@ public struct WorkerFinishParams: Codable, Sendable, Hashable {
     public var status: SegmentStatus
     public var checkpoint: CheckpointRef?
     public var error: String?
-    /// The last lines of a command workload's stderr (at most a few KiB).
+    /// The last lines of a command workload's stderr (the worker keeps 50 lines / 8 KiB).
     public var stderrTail: String?
+    /// A failed or diverged segment's reason in one line (`KeyError: 'lr'`); the daemon
+    /// derives it from `error` and `stderr_tail` when absent.
+    public var reason: String?
+    /// The worker's own lines for the segment (the program's ordinary stdout lines, warnings),
+    /// its last 50 lines / 8 KiB; sent with a failed or diverged segment.
+    public var workerLog: String?
     /// Lease the worker's next segment in the same round trip (the reply's `lease`, nil when
     /// nothing is queued): one call per segment instead of two.
     public var leaseNext: Bool?
 
     public init(
         workerID: String, segmentID: SegmentID, status: SegmentStatus, checkpoint: CheckpointRef? = nil,
-        error: String? = nil, stderrTail: String? = nil, leaseNext: Bool? = nil
+        error: String? = nil, stderrTail: String? = nil, leaseNext: Bool? = nil, reason: String? = nil,
+        workerLog: String? = nil
     ) {
         self.workerID = workerID
         self.segmentID = segmentID
@@ -266,13 +273,16 @@ public struct WorkerFinishParams: Codable, Sendable, Hashable {
         self.error = error
         self.stderrTail = stderrTail
         self.leaseNext = leaseNext
+        self.reason = reason
+        self.workerLog = workerLog
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, checkpoint, error
+        case status, checkpoint, error, reason
         case workerID = "worker_id"
         case segmentID = "segment_id"
         case stderrTail = "stderr_tail"
+        case workerLog = "worker_log"
         case leaseNext = "lease_next"
     }
 }
