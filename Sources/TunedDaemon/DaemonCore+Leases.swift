@@ -29,14 +29,15 @@ extension DaemonCore {
     func leaseEnded(_ id: TunedStore.SegmentID, _ seg: LiveSegment, error: String) async throws {
         // A task that has ended has no strategy to tell: `expireLeases` sweeps its lease.
         guard let state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else { return }
-        _ = try await commitStep(
+        let committed = try await commitStep(
             seg, segment: id, worker: seg.worker,
             event: .segmentFailed(trial: member, error: error, attempt: seg.attempts + 1), state: state,
             strategy: state.strategy
         ) { retry in
-            if !retry { logger.warning("segment \(id) (trial \(seg.trialID)): \(error); retries exhausted, trial failed") }
+            if !retry { logger.warning("task \(seg.taskID) trial \(seg.trialID) segment \(id): \(error); retries exhausted, trial failed") }
             return .failed(error: error, retry: retry, trialStatus: .failed)
         }
+        if committed { await recordLeaseFailure(id, seg, error: error) }
     }
 
     /// `worker.lease` with `wait_seconds`: when nothing is queued, wait (checking every 10 ms
