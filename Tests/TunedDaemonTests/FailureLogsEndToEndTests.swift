@@ -63,6 +63,12 @@ extension DaemonEndToEndTests {
         #expect(submitted.stdout.contains("  Traceback (most recent call last):"), "\(submitted.stdout)")
         #expect(submitted.stdout.contains("tunectl logs \(id) "), "\(submitted.stdout)")
 
+        // watch on the failed task ends the same way.
+        let watched = try tunectl(d.socket, ["watch", "\(id)"])
+        #expect(watched.status == 1, "\(watched)")
+        #expect(watched.stdout.contains("first failure: trial ") && watched.stdout.contains(": KeyError: 'lr'\n"), "\(watched.stdout)")
+        #expect(watched.stdout.contains("  KeyError: 'lr'\n"), "\(watched.stdout)")
+
         // trials: the failed trial's one-line reason, not "python3 exited with status 1".
         let c = try RPCClient(socketPath: d.socket)
         let rows = try c.call(RPCMethods.TrialList.self, TrialListParams(taskID: id))
