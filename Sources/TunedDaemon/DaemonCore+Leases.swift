@@ -18,7 +18,7 @@ extension DaemonCore {
         for (key, seg) in live.sorted(by: { $0.key < $1.key }) where seg.worker == worker {
             guard live.removeValue(forKey: key) != nil else { continue }
             let id = TunedStore.SegmentID(key)
-            logger.warning("segment \(id): \(how)")
+            logger.warning("task \(seg.taskID) trial \(seg.trialID) segment \(id) failed: \(how)")
             do { try await serialized { try await leaseEnded(id, seg, error: how) } } catch {
                 logger.error("segment \(id): ending the lease of an exited worker: \(error)")
             }

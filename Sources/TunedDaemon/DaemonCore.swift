@@ -110,7 +110,7 @@ public actor DaemonCore {
             let now = Date()
             for (id, owner) in try await store.expiredLeases(now: now) {
                 guard let seg = live.removeValue(forKey: id.rawValue) else { continue }
-                logger.warning("segment \(id): lease expired (worker \(owner))")
+                logger.warning("task \(seg.taskID) trial \(seg.trialID) segment \(id) failed: lease expired (worker \(owner))")
                 do { try await serialized { try await leaseExpired(id, seg) } } catch {
                     logger.error("segment \(id): ending the expired lease through the strategy: \(error)")
                 }

@@ -110,4 +110,18 @@ extension DaemonEndToEndTests {
             log.contains("task \(id) trial \(trial.trialID) segment \(first.segmentID) failed: KeyError: 'lr' (python3 exited with status 1); retried"),
             "\(log)")
     }
+
+    /// A segment whose worker dies (here: the program kills it) is logged too, with how the
+    /// worker ended as its reason, once per attempt.
+    @Test func aWorkerThatDiesIsLoggedWithHowItEnded() throws {
+        let d = try startDaemon(workers: 1, leaseSeconds: 30)
+        defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
+        _ = try runToFailure(d, command: "kill -9 $PPID", timeout: 25)
+        let c = try RPCClient(socketPath: d.socket)
+        let logs = try c.call(RPCMethods.TrialLogs.self, TrialLogsParams(taskID: 1))
+        #expect(logs.logs.map(\.attempt) == [1, 2], "\(logs)")
+        #expect(logs.logs.allSatisfy { $0.reason.hasPrefix("worker w1 was killed by signal 9") && $0.workerID == "w1" }, "\(logs)")
+        let rows = try c.call(RPCMethods.TrialList.self, TrialListParams(taskID: 1))
+        #expect(rows.first?.reason?.hasPrefix("worker w1 was killed by signal 9") == true, "\(rows)")
+    }
 }
