@@ -28,11 +28,9 @@ extension DaemonCore {
         do {
             features = try TaskFeaturesFile.parse(text, file: p.text == nil ? file + ".json" : file)
         } catch {
-            let first = error.problems.first
-            let more = error.problems.count > 1 ? " (and \(error.problems.count - 1) more problem(s))" : ""
-            throw RPCError.validationFailed(
-                (first?.message ?? "invalid features file") + more, file: first?.file ?? file, line: first?.line,
-                field: first?.field)
+            throw RPCError.validationFailed(problems: error.problems.map {
+                ValidationProblem(file: $0.file, line: $0.line, column: $0.column, field: $0.field, message: $0.message)
+            })
         }
         if let k = p.topK, k < 1 { throw RPCError.invalidParams(field: "top_k", "must be ≥ 1, got \(k)") }
         let (policy, label, _) = try await activeRecommendationPolicy()

@@ -64,6 +64,11 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
     /// interval behind are allowed only past it, so a member cannot go back twice to the same
     /// place and every member makes progress.
     var exploitedFrom: [Int]
+    /// Whether a member's `latest` result is its own committed checkpoint, trained with its
+    /// current configuration. A recipient takes its donor's result until its next interval
+    /// finishes; until then it is no donor (its checkpoint at that step, if any, is an older
+    /// one of its own, written with another configuration and seed).
+    var ownsLatest: [Bool]
     /// Sync: the index of the generation being trained.
     public private(set) var generation = 0
     public private(set) var best: TrialOutcome?
@@ -102,6 +107,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
         states = trials.map { .running(Segment(trial: $0.index, start: 0, end: first, fromCheckpoint: nil), attempt: 1) }
         latest = Array(repeating: nil, count: trials.count)
         exploitedFrom = Array(repeating: -1, count: trials.count)
+        ownsLatest = Array(repeating: false, count: trials.count)
     }
 
     /// Member i's seed with `member_seeds = "distinct"`: SplitMix64 of (task seed, i), below
@@ -139,6 +145,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
             }
             guard value.isFinite else { return lose(m, "diverged: \(name) = \(value) at step \(step)") }
             latest[m] = Result(step: step, value: value, metrics: metrics)
+            ownsLatest[m] = true
             if settings.synchronous {
                 states[m] = .waiting
                 return barrierIfComplete()
@@ -189,6 +196,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
             optimizerReinitialised: explored.optimizerChanged, generation: from / settings.interval, step: from)
         configs[recipient] = explored.config
         latest[recipient] = latest[donor]
+        ownsLatest[recipient] = false
         exploitedFrom[recipient] = from
         let seg = Segment(trial: recipient, start: from, end: min(from + settings.interval, steps), fromCheckpoint: e.donorCheckpoint)
         states[recipient] = .running(seg, attempt: 1)
@@ -291,7 +299,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
         let nq = Self.quantileCount(order.count, settings.quantile)
         guard nq > 0, order.suffix(nq).contains(m) else { return continueMember(m) }
         let donors = order.prefix(nq).filter { d in
-            d != m && latest[d]!.step >= step - settings.interval && latest[d]!.step > exploitedFrom[m]
+            d != m && ownsLatest[d] && latest[d]!.step >= step - settings.interval && latest[d]!.step > exploitedFrom[m]
         }
         guard !donors.isEmpty else { return continueMember(m) }
         let r = rng(step / settings.interval, m)
@@ -302,7 +310,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
     mutating func replaceLost(_ m: Int) -> [StrategyAction] {
         guard case .lost(let reason) = states[m] else { return [] }
         let mine = latest[m]?.step ?? 0
-        let order = ranked(activeWithResults().filter { m != $0 && latest[$0]!.step >= mine && latest[$0]!.step < steps })
+        let order = ranked(activeWithResults().filter { m != $0 && ownsLatest[$0] && latest[$0]!.step >= mine && latest[$0]!.step < steps })
         let top = Array(order.prefix(max(Self.quantileCount(order.count, settings.quantile), 1)))
         guard !top.isEmpty else {
             states[m] = .failed(reason)

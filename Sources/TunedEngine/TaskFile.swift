@@ -610,9 +610,8 @@ struct TaskValidator {
                     } else { a.gracePeriod = n }
                 } else { problem(g.value, tn, "grace_period", "must be an integer, got \(g.value.typeName) \(g.value.shown)") }
             } else if let steps {
-                // Default: three halvings below the maximum, as Hyperband's s_max = log_rf(R/r).
-                let rf = a.reductionFactor
-                a.gracePeriod = max(1, steps / (rf * rf * rf))
+                // Default: three rungs below the maximum (Hyperband's s_max = log_rf(R/r) = 3), none near the end.
+                a.gracePeriod = ASHASettings.defaultGracePeriod(steps: steps, reductionFactor: a.reductionFactor)
             }
             spec.asha = a
         case .batchSweep:

@@ -186,6 +186,16 @@ CREATE INDEX policies_by_kind ON policies (kind, version);
 """##
         ),
         (
+            name: "0002_segment_retry_backoff",
+            sql: ##"""
+-- A failed segment that is retried waits before it can be leased again (Store.retryDelay:
+-- 0.5 s doubling per attempt, at most 30 s), so a segment that fails at once does not burn
+-- its attempts within milliseconds. NULL: leasable now.
+ALTER TABLE segments ADD COLUMN not_before REAL;
+
+"""##
+        ),
+        (
             name: "0003_segment_logs",
             sql: ##"""
 -- 0003_segment_logs: why a segment attempt failed, with the program's last words.

@@ -22,6 +22,7 @@ struct CommandSegment {
     func environment(config: String, checkpointDir: String, restoreDir: String) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
+        env[workerSecretEnvironmentKey] = nil  // the daemon's, never the program's
         if env["PYTHONUNBUFFERED"] == nil { env["PYTHONUNBUFFERED"] = "1" }
         env.merge(workload.env) { $1 }
         env["TUNED_CONFIG"] = config
@@ -33,6 +34,9 @@ struct CommandSegment {
         env["TUNED_TRIAL"] = String(lease.trialID)
         env["TUNED_SEGMENT"] = String(lease.segmentID)
         env["TUNED_SEED"] = String(seed)
+        if let who = lease.runAs, let user = RunAsUser.account(who.uid) {
+            (env["HOME"], env["USER"], env["LOGNAME"]) = (user.home, user.name, user.name)
+        }
         return env
     }
 
@@ -75,6 +79,7 @@ struct CommandSegment {
             for name in try fm.contentsOfDirectory(atPath: checkpointDir.path) {
                 try fm.removeItem(at: checkpointDir.appendingPathComponent(name))
             }
+            if let who = lease.runAs { try RunAsUser.hand(checkpointDir, to: who) }
         } catch {
             return fail("cannot prepare the checkpoint directory \(checkpointDir.path): \(error.localizedDescription)")
         }
@@ -88,9 +93,7 @@ struct CommandSegment {
             return fail("\(error)")
         }
 
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = Array(workload.command.dropFirst())
+        var argv = [executable.path] + Array(workload.command.dropFirst())
         // Memory and CPU limits: prlimit(1) sets RLIMIT_AS / RLIMIT_CPU on itself, then
         // executes the program in the same process, which therefore starts under them.
         let prefix = ResourceUsage.prlimitPrefix(memoryBytes: memoryLimitBytes, cpuSeconds: cpuTimeLimit)
@@ -98,9 +101,15 @@ struct CommandSegment {
             guard let prlimit = ResourceUsage.prlimitPath else {
                 return fail("the worker has per-segment memory/CPU limits but prlimit(1) is not installed (Debian: apt-get install util-linux)")
             }
-            process.executableURL = URL(fileURLWithPath: prlimit)
-            process.arguments = prefix + [executable.path] + Array(workload.command.dropFirst())
+            argv = [prlimit] + prefix + argv
         }
+        // The submitter's identity: setpriv(1) sets uid, gid and groups, then executes the rest.
+        if let who = lease.runAs {
+            do { argv = try RunAsUser.prefix(who) + argv } catch { return fail("\(error)") }
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         process.currentDirectoryURL = directory
         process.environment = env
         process.standardInput = FileHandle.nullDevice

@@ -67,7 +67,9 @@ extension Tunectl {
             abstract: "Write a task's trials as CSV or JSON: one row per trial, config keys and final metrics as columns.",
             discussion: """
                 Columns: trial_id, member, status, steps_done, best_metric, parent_trial_id, then each \
-                configuration key, then each final metric (metric.NAME if the name is already a column).
+                configuration key, then each final metric (metric.NAME if the name is already a column). \
+                `tunectl --json export TASK` is `--format json`: the same flat rows, every digit kept \
+                (the daemon's own nested rows: `tunectl --json trials TASK`).
 
                 Examples:
                   tunectl export 7 --format csv > trials.csv
@@ -78,21 +80,25 @@ extension Tunectl {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var target: TaskArgument
 
-        @Option(help: ArgumentHelp("csv or json.", valueName: "format"))
-        var format: String = "csv"
+        @Option(help: ArgumentHelp("csv or json (default: csv; json with --json).", valueName: "format"))
+        var format: String?
 
         func validate() throws {
-            guard TrialExport.Format(rawValue: format) != nil else {
+            if let format, TrialExport.Format(rawValue: format) == nil {
                 throw ValidationError("--format must be csv or json, not \"\(format)\"")
+            }
+            if global.json, format == "csv" {
+                throw ValidationError("--json asks for JSON and --format csv for CSV; give one of them")
             }
         }
 
+        /// `--json` is `--format json`: one shape for both spellings.
+        var resolvedFormat: TrialExport.Format { global.json ? .json : format.flatMap(TrialExport.Format.init) ?? .csv }
+
         func run() throws {
             let session = try global.connect()
-            let raw = try session.raw(RPCMethods.TrialList.self, TrialListParams(taskID: target.task))
-            if global.json { return emitJSON(raw) }
-            let rows = try session.decode(RPCMethods.TrialList.self, raw)
-            emit(TrialExport(trials: rows).render(TrialExport.Format(rawValue: format)!))
+            let rows = try session.call(RPCMethods.TrialList.self, TrialListParams(taskID: target.task))
+            emit(TrialExport(trials: rows).render(resolvedFormat))
         }
     }
 }

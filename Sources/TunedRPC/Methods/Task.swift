@@ -116,6 +116,8 @@ public struct TaskSummary: Codable, Sendable, Hashable {
     public var best: BestMetric?
     public var createdAt: Double
     public var finishedAt: Double?
+    /// Set while the daemon has paused leasing (a full disk): why. The task resumes by itself.
+    public var paused: String?
 
     public init(
         taskID: TaskID, name: String, status: TaskStatus, strategy: String, workload: String,
@@ -134,7 +136,7 @@ public struct TaskSummary: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, status, strategy, workload, best
+        case name, status, strategy, workload, best, paused
         case taskID = "task_id"
         case stepsDone = "steps_done"
         case stepsTotal = "steps_total"
@@ -207,6 +209,8 @@ public struct TaskDetail: Codable, Sendable, Hashable {
     public var finishedAt: Double?
     /// Why a failed task failed.
     public var error: String?
+    /// Set while the daemon has paused leasing (a full disk): why. The task resumes by itself.
+    public var paused: String?
 
     public init(
         taskID: TaskID, name: String, status: TaskStatus, strategy: String, workload: String,
@@ -232,7 +236,7 @@ public struct TaskDetail: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, status, strategy, workload, objective, members, best, error
+        case name, status, strategy, workload, objective, members, best, error, paused
         case taskID = "task_id"
         case stepsDone = "steps_done"
         case stepsTotal = "steps_total"
@@ -288,6 +292,8 @@ public struct TaskProgress: Codable, Sendable, Hashable {
     public var members: [MemberSummary]
     /// When the daemon took this snapshot.
     public var at: Double
+    /// As `TaskDetail.paused`.
+    public var paused: String?
 
     public init(
         taskID: TaskID, status: TaskStatus, stepsDone: Int64, stepsTotal: Int64, best: BestMetric? = nil,
@@ -304,7 +310,7 @@ public struct TaskProgress: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, best, members, at
+        case status, best, members, at, paused
         case taskID = "task_id"
         case stepsDone = "steps_done"
         case stepsTotal = "steps_total"
