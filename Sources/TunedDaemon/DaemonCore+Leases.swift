@@ -19,7 +19,7 @@ extension DaemonCore {
         for (key, seg) in live.sorted(by: { $0.key < $1.key }) where seg.worker == worker {
             guard live.removeValue(forKey: key) != nil else { continue }
             let id = TunedStore.SegmentID(key)
-            logger.warning("segment \(id): \(how)")
+            logger.warning("task \(seg.taskID) trial \(seg.trialID) segment \(id) failed: \(how)")
             do { try await serialized { try await leaseEnded(id, seg, error: how) } } catch {
                 logger.error("segment \(id): ending the lease of an exited worker: \(error)")
             }
@@ -30,13 +30,14 @@ extension DaemonCore {
     func leaseEnded(_ id: TunedStore.SegmentID, _ seg: LiveSegment, error: String) async throws {
         // A task that has ended has no strategy to tell: `expireLeases` sweeps its lease.
         guard let state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else { return }
+        var committed = false
         do {
-            _ = try await commitStep(
+            committed = try await commitStep(
                 seg, segment: id, worker: seg.worker,
                 event: .segmentFailed(trial: member, error: error, attempt: seg.attempts + 1), state: state,
                 strategy: state.strategy
             ) { retry in
-                if !retry { logger.warning("segment \(id) (task \(seg.taskID), trial \(seg.trialID)): \(error); retries exhausted, trial failed") }
+                if !retry { logger.warning("task \(seg.taskID) trial \(seg.trialID) segment \(id): \(error); retries exhausted, trial failed") }
                 return .failed(error: error, retry: retry, trialStatus: .failed)
             }
         } catch let e as StoreError where Self.isIOFault(e) {
@@ -44,6 +45,7 @@ extension DaemonCore {
             faulted[id.rawValue] = seg.worker
             pauseForIO("ending segment \(id): \(e.message)")
         }
+        if committed { await recordLeaseFailure(id, seg, error: error) }
     }
 
     /// `worker.lease` with `wait_seconds`: when nothing is queued, wait (checking every 10 ms

@@ -102,12 +102,20 @@ extension DaemonCore {
         return out.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
     }
 
-    /// What the task's built-in workload says about itself (nil for a command workload, which
-    /// describes nothing the daemon can see), built at submit so that a workload the workers
-    /// could not build — or a model too large for this machine's memory — is refused with the
-    /// reason instead of failing in every worker.
+    /// The task's features: what its built-in workload says about itself, refined by the task
+    /// file's `[features]`; for a command workload, its `[features]` (the daemon cannot see
+    /// inside the program), with the step budget and a fixed batch size added. Built at submit
+    /// so that a workload the workers could not build — or a model too large for this
+    /// machine's memory — is refused with the reason instead of failing in every worker.
     static func describeWorkload(_ spec: TaskSpec, file: String) throws(RPCError) -> TaskDescription? {
-        guard spec.workload["kind"]?.stringValue != "command" else { return nil }
+        guard spec.workload["kind"]?.stringValue != "command" else {
+            var d = spec.features ?? TaskDescription()
+            d.stepBudget = d.stepBudget ?? spec.budget.steps
+            if d.batchSize == nil, case .fixed(let v)? = spec.search.parameters["batch_size"] {
+                d.batchSize = v.doubleValue.map { Int($0) }
+            }
+            return d
+        }
         let workload: any Workload<Double>
         do {
             workload = try WorkloadFactory.make(spec.workload, baseDirectory: spec.baseDirectory, scalar: Double.self)
@@ -127,7 +135,7 @@ extension DaemonCore {
         case .fixed(let v)?: d.batchSize = v.doubleValue.map { Int($0) } ?? d.batchSize
         default: d.batchSize = nil
         }
-        return d
+        return spec.features.map { d.refined(by: $0) } ?? d
     }
 
     /// Why a model of `parameters` cannot train here, if it cannot: a worker holds the float32

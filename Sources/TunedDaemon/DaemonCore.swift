@@ -128,7 +128,7 @@ public actor DaemonCore {
             let now = Date()
             for (id, owner) in try await store.expiredLeases(now: now) {
                 guard let seg = live.removeValue(forKey: id.rawValue) else { continue }
-                logger.warning("segment \(id): lease expired (worker \(owner))")
+                logger.warning("task \(seg.taskID) trial \(seg.trialID) segment \(id) failed: lease expired (worker \(owner))")
                 do { try await serialized { try await leaseExpired(id, seg) } } catch {
                     logger.error("segment \(id): ending the expired lease through the strategy: \(error)")
                 }
@@ -184,14 +184,16 @@ public actor DaemonCore {
             let p = r.params == nil || r.params!.isNull ? TaskListParams() : try r.decodeParams(TaskListParams.self)
             return try out(await list(p))
         case RPCMethodName.taskGet: return try out(await detail(try r.decodeParams(TaskIDParams.self).taskID))
-        case RPCMethodName.taskResults: return try out(await results(try r.decodeParams(TaskIDParams.self).taskID))
+        case RPCMethodName.taskResults:
+            return try out(await withFailureReasons(await results(try r.decodeParams(TaskIDParams.self).taskID)))
         case RPCMethodName.taskLineage: return try out(await lineage(try r.decodeParams(TaskIDParams.self).taskID))
         case RPCMethodName.taskCurves: return try out(await curves(try r.decodeParams(TaskCurvesParams.self)))
         case RPCMethodName.trialList:
             let p = try r.decodeParams(TrialListParams.self)
             var rows = try await results(p.taskID).trials
             if let s = p.status { rows = rows.filter { s.contains($0.status) } }
-            return try out(rows)
+            return try out(await withFailureReasons(rows, task: p.taskID))
+        case RPCMethodName.trialLogs: return try out(await trialLogs(try r.decodeParams(TrialLogsParams.self)))
         case RPCMethodName.taskCancel: return try out(await cancel(try r.decodeParams(TaskIDParams.self).taskID))
         case RPCMethodName.taskWatch: return try out(await detail(try r.decodeParams(TaskWatchParams.self).taskID))
         case RPCMethodName.workerHello, RPCMethodName.workerLease, RPCMethodName.workerHeartbeat,
@@ -532,7 +534,7 @@ public actor DaemonCore {
                 seg, segment: sid, worker: p.workerID, event: event, state: state, strategy: state.strategy
             ) { retry in
                 if let failure {
-                    logger.warning("segment \(p.segmentID) (task \(seg.taskID), trial \(seg.trialID)) \(p.status.rawValue): \(failure.error)\(retry ? "; retried" : "")")
+                    logger.warning("\(Self.failureLogLine(task: seg.taskID, trial: seg.trialID, segment: p.segmentID, status: p.status.rawValue, reason: Self.failureReason(p), error: failure.error, retry: retry))")
                     return .failed(error: failure.error, retry: retry, trialStatus: failure.status)
                 }
                 return .committed(metrics: metrics(seg), checkpoint: p.checkpoint.map(checkpoint))
@@ -546,6 +548,7 @@ public actor DaemonCore {
         }
         live[p.segmentID] = nil
         ioFaults[p.segmentID] = nil
+        if committed, failure != nil { await recordFailure(p, seg) }
         return WorkerFinishResult(committed: committed)
     }
 

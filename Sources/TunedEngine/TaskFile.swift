@@ -105,7 +105,7 @@ struct TaskValidator {
         }.map(\.element)
     }
 
-    static let tables = ["workload", "search", "strategy", "budget", "objective"]
+    static let tables = ["workload", "search", "strategy", "budget", "objective", "features"]
     static let topKeys = ["name", "description"] + tables
 
     // MARK: Reporting
@@ -259,13 +259,14 @@ struct TaskValidator {
         let strategy = validateStrategy(
             strategyTable, kind: strategyKind, budget: budget, objective: objective, search: search,
             searchTable: root["search"]?.value.table)
+        let features = subtable(root, "features").map { validateFeatures($0) }  // TaskFile+Features.swift
 
         guard let name, let workload, let search, let strategy, let budget, let objective, problems.isEmpty else {
             return nil
         }
         return TaskSpec(
             name: name, description: description, workload: workload, search: search, strategy: strategy,
-            budget: budget, objective: objective, baseDirectory: baseDirectory)
+            budget: budget, objective: objective, baseDirectory: baseDirectory, features: features)
     }
 
     // MARK: [budget]

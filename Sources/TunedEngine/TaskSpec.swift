@@ -15,11 +15,16 @@ public struct TaskSpec: Sendable, Equatable {
     public var objective: Objective
     /// The folder relative paths were resolved against.
     public var baseDirectory: String
+    /// The `[features]` table: what the task file says about its model and data (the
+    /// features-file schema, docs/META.md); nil without one.
+    public var features: TaskDescription?
 
     public init(
         name: String, description: String? = nil, workload: [String: JSONValue], search: SearchSpace,
-        strategy: StrategySpec, budget: Budget, objective: Objective = Objective(), baseDirectory: String = "."
+        strategy: StrategySpec, budget: Budget, objective: Objective = Objective(), baseDirectory: String = ".",
+        features: TaskDescription? = nil
     ) {
+        self.features = features
         self.name = name
         self.description = description
         self.workload = workload

@@ -244,8 +244,10 @@ struct CommandSegment {
             } else if signalled {
                 let name = strsignal(status).map { String(cString: $0) } ?? "signal \(status)"
                 result.outcome = .failed(error: "\(workload.command[0]) was killed by signal \(status) (\(name))", stderrTail: tail)
+                result.reason = FailureReason.fromStderr(tail)  // a crash's last words, if any
             } else if status != 0 {
                 result.outcome = .failed(error: "\(workload.command[0]) exited with status \(status)", stderrTail: tail)
+                result.reason = FailureReason.fromStderr(tail)  // the traceback's last line
             } else {
                 result.outcome = checkpointOutcome(checkpointDir, lastStep: sink.lastStep, tail: tail)
             }
@@ -327,6 +329,7 @@ final class CommandOutput: @unchecked Sendable {
     private var pendingMetrics: [MetricPoint] = []
     private var pendingLines: [String] = []
     private var tail: [UInt8] = []
+    private var tailTruncated = false
     private let tailLimit: Int
     private var _warnings: [String] = []
     private var _warningCount = 0
@@ -366,12 +369,24 @@ final class CommandOutput: @unchecked Sendable {
     func stderr(_ chunk: ArraySlice<UInt8>) {
         lock.withLock {
             tail += chunk
-            if tail.count > tailLimit { tail.removeFirst(tail.count - tailLimit) }
+            if tail.count > tailLimit {
+                tail.removeFirst(tail.count - tailLimit)
+                tailTruncated = true
+            }
         }
     }
 
+    /// The stderr kept: whole lines only (a line cut by the byte bound is dropped), at most
+    /// `LineTail.defaultMaxLines` of them.
     var stderrTailText: String? {
-        lock.withLock { tail.isEmpty ? nil : String(decoding: tail, as: UTF8.self) }
+        lock.withLock {
+            guard !tail.isEmpty else { return nil }
+            var text = String(decoding: tail, as: UTF8.self)
+            if tailTruncated, let nl = text.firstIndex(of: "\n"), text.index(after: nl) < text.endIndex {
+                text = String(text[text.index(after: nl)...])
+            }
+            return LineTail.bounded(text, maxBytes: tailLimit)
+        }
     }
 
     /// Metrics and log lines since the last call.

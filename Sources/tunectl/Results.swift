@@ -22,7 +22,8 @@ extension Tunectl {
             let session = try global.connect()
             let raw = try session.raw(RPCMethods.TaskResults.self, TaskIDParams(taskID: target.task))
             if global.json { return emitJSON(raw) }
-            emit(Render.results(try session.decode(RPCMethods.TaskResults.self, raw)))
+            let r = try session.decode(RPCMethods.TaskResults.self, raw)
+            emit(Render.results(r) + Render.failures(r.trials, taskID: r.taskID))
         }
     }
 
@@ -30,6 +31,9 @@ extension Tunectl {
         static let configuration = CommandConfiguration(
             abstract: "List a task's trials: status, steps, best objective, final metrics, config.",
             discussion: """
+                Below the table, each failed or diverged trial's reason in one line (a traceback's \
+                last line, e.g. KeyError: 'lr'); `tunectl logs TASK TRIAL` prints its stderr tail.
+
                 Examples:
                   tunectl trials 7
                   tunectl trials 7 --status diverged
@@ -53,7 +57,8 @@ extension Tunectl {
             let params = TrialListParams(taskID: target.task, status: status.isEmpty ? nil : status.compactMap(TrialStatus.init))
             let raw = try session.raw(RPCMethods.TrialList.self, params)
             if global.json { return emitJSON(raw) }
-            emit(Render.trials(try session.decode(RPCMethods.TrialList.self, raw)))
+            let rows = try session.decode(RPCMethods.TrialList.self, raw)
+            emit(Render.trials(rows) + Render.failures(rows, taskID: target.task))
         }
     }
 

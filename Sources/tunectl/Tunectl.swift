@@ -23,6 +23,7 @@ struct Tunectl: ParsableCommand {
               tunectl list
               tunectl status 7
               tunectl results 7                            # best config, trials
+              tunectl logs 7 12                            # why trial 12 failed: reason, stderr tail
               tunectl export 7 --format csv > trials.csv
               tunectl lineage 7                            # who copied whom (PBT)
               tunectl plot 7 --out task7.svg               # curves and the winning lineage
@@ -35,7 +36,7 @@ struct Tunectl: ParsableCommand {
             """,
         version: TunedVersion.string,
         subcommands: [
-            Submit.self, List.self, Status.self, Watch.self, Cancel.self, Results.self, Trials.self, Export.self,
+            Submit.self, List.self, Status.self, Watch.self, Cancel.self, Results.self, Trials.self, Logs.self, Export.self,
             Lineage.self, Plot.self, Daemon.self, Recommend.self, Policy.self, BatchSize.self,
         ]
     )

@@ -285,17 +285,24 @@ public struct WorkerFinishParams: Codable, Sendable, Hashable {
     public var status: SegmentStatus
     public var checkpoint: CheckpointRef?
     public var error: String?
-    /// The last lines of a command workload's stderr (at most a few KiB).
+    /// The last lines of a command workload's stderr (the worker keeps 50 lines / 8 KiB).
     public var stderrTail: String?
     /// With `failed`: the failure was the environment's (a full disk), not the segment's.
     public var fault: SegmentFault?
+    /// A failed or diverged segment's reason in one line (`KeyError: 'lr'`); the daemon
+    /// derives it from `error` and `stderr_tail` when absent.
+    public var reason: String?
+    /// The worker's own lines for the segment (the program's ordinary stdout lines, warnings),
+    /// its last 50 lines / 8 KiB; sent with a failed or diverged segment.
+    public var workerLog: String?
     /// Lease the worker's next segment in the same round trip (the reply's `lease`, nil when
     /// nothing is queued): one call per segment instead of two.
     public var leaseNext: Bool?
 
     public init(
         workerID: String, segmentID: SegmentID, status: SegmentStatus, checkpoint: CheckpointRef? = nil,
-        error: String? = nil, stderrTail: String? = nil, fault: SegmentFault? = nil, leaseNext: Bool? = nil
+        error: String? = nil, stderrTail: String? = nil, fault: SegmentFault? = nil, leaseNext: Bool? = nil,
+        reason: String? = nil, workerLog: String? = nil
     ) {
         self.fault = fault
         self.workerID = workerID
@@ -305,13 +312,16 @@ public struct WorkerFinishParams: Codable, Sendable, Hashable {
         self.error = error
         self.stderrTail = stderrTail
         self.leaseNext = leaseNext
+        self.reason = reason
+        self.workerLog = workerLog
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, checkpoint, error, fault
+        case status, checkpoint, error, fault, reason
         case workerID = "worker_id"
         case segmentID = "segment_id"
         case stderrTail = "stderr_tail"
+        case workerLog = "worker_log"
         case leaseNext = "lease_next"
     }
 }
