@@ -8,14 +8,60 @@ Inside a command workload (a program tuned runs per segment)::
         t.report(step, val_loss=loss)
     t.save(state)
 
+Outside, over the daemon's socket::
+
+    c = tuned_client.Client()
+    task_id = c.submit("task.toml")
+    c.wait(task_id)
+    print(c.results(task_id).best_config)
+
 Standard library only; Python 3.9 or newer. The version's first number is the protocol
-version it speaks (``PROTOCOL_VERSION``).
+version it speaks (``PROTOCOL_VERSION``); see clients/python/README.md.
 """
 
 from ._version import PROTOCOL_VERSION, __version__
-from .errors import TrialDiverged, TrialSetupError, TunedError
+from .client import DEFAULT_SOCKET, Client, resolve_socket
+from .errors import (
+    Cancelled,
+    DaemonError,
+    InternalError,
+    InvalidParams,
+    InvalidRequest,
+    LeaseExpired,
+    MethodNotFound,
+    ParseError,
+    Problem,
+    ProtocolVersionError,
+    RequestTooLarge,
+    ShuttingDown,
+    StoreUnavailable,
+    TaskNotFound,
+    TooManyConnections,
+    TrialDiverged,
+    TrialSetupError,
+    TunedConnectionError,
+    TunedError,
+    Unauthorized,
+    ValidationFailed,
+    WaitTimeout,
+)
 from .metrics import format_line, is_metric_name
 from .trial import Trial, rng_state, trial
+from .types import (
+    Best,
+    DaemonStatus,
+    Member,
+    NearestTask,
+    Objective,
+    Recommendation,
+    RecommendedOption,
+    Results,
+    StoreInfo,
+    Task,
+    TaskSummary,
+    TrialRow,
+    Workers,
+)
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -25,7 +71,42 @@ __all__ = [
     "rng_state",
     "format_line",
     "is_metric_name",
+    "Client",
+    "DEFAULT_SOCKET",
+    "resolve_socket",
+    "Best",
+    "DaemonStatus",
+    "Member",
+    "NearestTask",
+    "Objective",
+    "Recommendation",
+    "RecommendedOption",
+    "Results",
+    "StoreInfo",
+    "Task",
+    "TaskSummary",
+    "TrialRow",
+    "Workers",
     "TunedError",
+    "DaemonError",
+    "ParseError",
+    "InvalidRequest",
+    "MethodNotFound",
+    "InvalidParams",
+    "InternalError",
+    "TaskNotFound",
+    "ValidationFailed",
+    "Problem",
+    "Unauthorized",
+    "TooManyConnections",
+    "RequestTooLarge",
+    "StoreUnavailable",
+    "Cancelled",
+    "LeaseExpired",
+    "ShuttingDown",
+    "TunedConnectionError",
+    "ProtocolVersionError",
     "TrialSetupError",
     "TrialDiverged",
+    "WaitTimeout",
 ]
