@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import random
@@ -19,6 +20,9 @@ except ImportError:  # run from inside tests/
 
 import tuned_client
 from tuned_client import TrialDiverged, TrialSetupError
+
+EXAMPLE = os.path.join(support.PACKAGE, "examples", "quickstart_trial.py")
+
 
 def managed_env(tmp: str, **overrides: str) -> dict:
     env = {
@@ -323,6 +327,31 @@ class CheckpointTests(unittest.TestCase):
         with self.assertRaises(FileNotFoundError) as cm:
             self.resumed().load()
         self.assertIn("has no state.json (it holds: other.json)", str(cm.exception))
+
+
+@support.limit_all(20)
+class QuickstartExampleTests(unittest.TestCase):
+    """examples/quickstart_trial.py by hand: two segments through a checkpoint equal one run."""
+
+    def run_example(self, *args: str) -> list:
+        out = subprocess.run([sys.executable, EXAMPLE, "--config", '{"lr": 0.3, "momentum": 0.8, "batch_size": 8}',
+                              "--seed", "4", *args],
+                             env={"PYTHONPATH": support.SRC, "PATH": os.environ.get("PATH", "")},
+                             capture_output=True, text=True, timeout=15)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return [line for line in out.stdout.splitlines() if line.startswith("tuned:")]
+
+    def test_resume_is_exact(self) -> None:
+        tmp = tempfile.mkdtemp(prefix="tc-qs-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        whole = self.run_example("--steps", "80", "--checkpoint-dir", os.path.join(tmp, "whole"))
+        first = self.run_example("--steps", "40", "--checkpoint-dir", os.path.join(tmp, "a"))
+        second = self.run_example("--restore", os.path.join(tmp, "a"), "--start-step", "40", "--steps", "80",
+                                  "--checkpoint-dir", os.path.join(tmp, "b"))
+        self.assertEqual(len(whole), 4)
+        self.assertEqual(first + second, whole)
+        with open(os.path.join(tmp, "whole", "state.json")) as f, open(os.path.join(tmp, "b", "state.json")) as g:
+            self.assertEqual(json.load(f), json.load(g))
 
 
 if __name__ == "__main__":
