@@ -354,5 +354,41 @@ class QuickstartExampleTests(unittest.TestCase):
             self.assertEqual(json.load(f), json.load(g))
 
 
+@support.limit_all(20)
+class DocumentedExampleTests(unittest.TestCase):
+    """docs/COMMAND_WORKLOADS.md: its by-hand example (the first ```python block, which the
+    Swift CommandSegmentTests run) and its tuned_client version (the ```py block of "From
+    Python") print the same lines, and the client version resumes exactly."""
+
+    def setUp(self) -> None:
+        with open(os.path.join(support.REPO, "docs", "COMMAND_WORKLOADS.md"), encoding="utf-8") as f:
+            doc = f.read()
+        self.raw = doc.split("```python\n", 1)[1].split("```", 1)[0]
+        section = doc.split("## From Python: `tuned_client`", 1)[1]
+        self.client = section.split("```py\n", 1)[1].split("```", 1)[0]
+        self.tmp = tempfile.mkdtemp(prefix="tc-doc-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def run_segment(self, code: str, start: int, end: int, restore: str, checkpoint: str) -> str:
+        os.makedirs(checkpoint, exist_ok=True)
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": support.SRC, "TUNED_CONFIG": '{"lr":0.1}',
+               "TUNED_SEED": "1", "TUNED_START_STEP": str(start), "TUNED_END_STEP": str(end),
+               "TUNED_RESTORE_DIR": restore, "TUNED_CHECKPOINT_DIR": checkpoint,
+               "TUNED_TASK": "1", "TUNED_TRIAL": "1", "TUNED_SEGMENT": "1"}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=15)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stderr, "")
+        return out.stdout
+
+    def test_the_client_version_prints_what_the_raw_contract_prints(self) -> None:
+        raw = self.run_segment(self.raw, 0, 55, "", os.path.join(self.tmp, "raw"))
+        whole = self.run_segment(self.client, 0, 55, "", os.path.join(self.tmp, "whole"))
+        self.assertEqual(len(raw.splitlines()), 6)
+        self.assertEqual(whole, raw)
+        first = self.run_segment(self.client, 0, 30, "", os.path.join(self.tmp, "a"))
+        second = self.run_segment(self.client, 30, 55, os.path.join(self.tmp, "a"), os.path.join(self.tmp, "b"))
+        self.assertEqual(first + second, whole)
+
+
 if __name__ == "__main__":
     unittest.main()
