@@ -275,6 +275,7 @@ public actor DaemonCore {
         var specJSON: [String: JSONValue] = [
             "workload": .object(spec.workload), "base_dir": .string(base), "filename": .string(file),
             "seed": .number(Double(spec.budget.seed)), "steps": .number(Double(spec.budget.steps)),
+            "objective_select": .string(spec.objective.select.rawValue),
         ]
         // B_simple is measured online in every run of a built-in workload, so the history holds
         // the noise scale of every run beside its results; command workloads report their own.
@@ -298,7 +299,7 @@ public actor DaemonCore {
             try await store.setTaskStatus(id, best == nil ? .failed : .succeeded, error: best == nil ? "no trial completed" : nil)
         }
         logger.info("task \(id) '\(spec.name)': \(trials.count) trial(s), strategy \(spec.strategy.kind.rawValue)")
-        return TaskSubmitResult(taskID: id.rawValue)
+        return TaskSubmitResult(taskID: id.rawValue, warnings: spec.warnings.map(\.description))
     }
 
     /// The task's strategy, rebuilt by replaying its recorded events when it is not in memory.
@@ -347,11 +348,13 @@ public actor DaemonCore {
                 best = BestMetric(value: v, trialID: tr.id.rawValue, step: Int64(tr.bestStep ?? tr.stepsDone))
             }
         }
+        let select = objectiveSelect(t)
         let candidates = trials.enumerated().map { i, tr in
             FinalBest.Candidate(
                 index: i, member: tr.member, completed: tr.status == .succeeded,
-                final: tr.finalMetricsJSON.flatMap { try? JSONValue.parse(Data($0.utf8)) }?[t.objectiveMetric]?.doubleValue,
-                steps: tr.stepsDone)
+                final: select == .best
+                    ? tr.bestValue : tr.finalMetricsJSON.flatMap { try? JSONValue.parse(Data($0.utf8)) }?[t.objectiveMetric]?.doubleValue,
+                steps: select == .best ? tr.bestStep ?? tr.stepsDone : tr.stepsDone)
         }
         if let f = FinalBest.pick(candidates, mode: t.objectiveMode) {
             best = BestMetric(value: f.value, trialID: trials[f.index].id.rawValue, step: Int64(f.step))
@@ -364,15 +367,17 @@ public actor DaemonCore {
         let (done, total, best) = try await progress(t)
         var workerOf: [Int64: String] = [:]
         for s in live.values { workerOf[s.trialID.rawValue] = s.worker }
+        let inFlight = latestInFlight(t.objectiveMetric)
         let members = try await store.trials(task: t.id).map {
             MemberSummary(
                 trialID: $0.id.rawValue, member: $0.member, status: wire($0.status), step: Int64($0.stepsDone),
-                config: parse($0.configJSON), lastMetric: $0.finalMetricsJSON.flatMap { _ in nil },
+                config: parse($0.configJSON),
+                lastMetric: inFlight[$0.id.rawValue] ?? latestCommitted(t.objectiveMetric, $0.finalMetricsJSON),
                 workerID: $0.status == .running ? workerOf[$0.id.rawValue] : nil)
         }
         return TaskDetail(
             taskID: id, name: t.name, status: wire(t.status), strategy: t.strategy, workload: workloadKind(t),
-            objective: .init(metric: t.objectiveMetric, mode: t.objectiveMode == .min ? .min : .max),
+            objective: wireObjective(t),
             members: members, stepsDone: done, stepsTotal: total, best: best,
             createdAt: t.createdAt.timeIntervalSince1970, startedAt: t.startedAt?.timeIntervalSince1970,
             finishedAt: t.finishedAt?.timeIntervalSince1970, error: t.error)
@@ -381,25 +386,30 @@ public actor DaemonCore {
     func results(_ id: Int64) async throws -> TunedRPC.TaskResults {
         guard try await store.task(TunedStore.TaskID(id)) != nil else { throw RPCError.taskNotFound(id) }
         let r = try await store.results(task: TunedStore.TaskID(id))
-        let rows = r.trials.map {
+        let select = objectiveSelect(r.task)
+        func value(_ t: TrialResult) -> Double? {
+            select == .best ? t.bestValue : t.finalMetrics[r.task.objectiveMetric]
+        }
+        // Ranked by the value `select` defines, the one the strategies and the result use.
+        let rows = FinalBest.ranked(r.trials, value: value, mode: r.task.objectiveMode).map {
             TrialRow(
                 trialID: $0.trial.rawValue, member: $0.member, status: wire($0.status), config: parse($0.configJSON),
-                stepsDone: Int64($0.stepsDone), finalMetrics: $0.finalMetrics, bestMetric: $0.bestValue)
+                stepsDone: Int64($0.stepsDone), finalMetrics: $0.finalMetrics, bestMetric: $0.bestValue,
+                objectiveValue: value($0))
         }
         // The task's best is what the strategies rank on (`FinalBest`).
         var best: TrialResult?, bestValue: Double?, bestStep = 0
         let candidates = r.trials.enumerated().map { i, t in
             FinalBest.Candidate(
-                index: i, member: t.member, completed: t.status == .succeeded, final: t.finalMetrics[r.task.objectiveMetric],
-                steps: t.stepsDone)
+                index: i, member: t.member, completed: t.status == .succeeded, final: value(t),
+                steps: select == .best ? t.bestStep ?? t.stepsDone : t.stepsDone)
         }
         if let f = FinalBest.pick(candidates, mode: r.task.objectiveMode) {
             (best, bestValue, bestStep) = (r.trials[f.index], f.value, f.step)
         }
         if best == nil, let b = r.best { (best, bestValue, bestStep) = (b, b.bestValue, b.bestStep ?? b.stepsDone) }
         return TunedRPC.TaskResults(
-            taskID: id, status: wire(r.task.status),
-            objective: .init(metric: r.task.objectiveMetric, mode: r.task.objectiveMode == .min ? .min : .max),
+            taskID: id, status: wire(r.task.status), objective: wireObjective(r.task),
             bestConfig: best.map { parse($0.configJSON) },
             best: best.flatMap { b in bestValue.map { BestMetric(value: $0, trialID: b.trial.rawValue, step: Int64(bestStep)) } },
             finalMetrics: best?.finalMetrics ?? [:], trials: rows)
@@ -473,12 +483,9 @@ public actor DaemonCore {
             event = .segmentFailed(trial: member, error: "the segment finished without a checkpoint", attempt: seg.attempts + 1)
             failure = ("the segment finished without a checkpoint", .failed)
         case .ok:
-            var last: [String: (Int64, Double)] = [:]
-            for m in seg.metrics.values where m.step <= Int64(seg.end) {
-                if let l = last[m.name], l.0 > m.step { continue }
-                last[m.name] = (m.step, m.value)
-            }
-            event = .segmentFinished(trial: member, step: seg.end, metrics: last.mapValues(\.1))
+            let points = seg.metrics.values.lazy.map { (step: $0.step, name: $0.name, value: $0.value) }
+            event = .segmentFinished(
+                trial: member, step: seg.end, metrics: state.strategy.objective.segmentMetrics(points, end: Int64(seg.end)))
             failure = nil
         case .failed, .diverged:
             event = p.status == .diverged
@@ -539,6 +546,35 @@ public actor DaemonCore {
 
     func checkpoint(_ c: TunedRPC.CheckpointRef) -> NewCheckpoint {
         NewCheckpoint(step: Int(c.step), location: .file(path: c.path), size: c.size, checksum: c.checksum)
+    }
+
+    /// The task's `[objective] select` (kept in its spec JSON; tasks from before it: `final`).
+    func objectiveSelect(_ t: TaskRecord) -> TunedEngine.Objective.Select {
+        let meta = try? JSONValue.parse(Data(t.specJSON.utf8))
+        return meta?["objective_select"]?.stringValue.flatMap(TunedEngine.Objective.Select.init(rawValue:)) ?? .final
+    }
+
+    func wireObjective(_ t: TaskRecord) -> TunedRPC.Objective {
+        .init(metric: t.objectiveMetric, mode: t.objectiveMode == .min ? .min : .max,
+              select: objectiveSelect(t) == .best ? .best : .final)
+    }
+
+    /// The objective's latest committed value in a trial's `final_metrics_json` (nil for NaN or none).
+    func latestCommitted(_ metric: String, _ json: String?) -> Double? {
+        json.flatMap { try? JSONValue.parse(Data($0.utf8)) }?[metric]?.doubleValue
+    }
+
+    /// Per trial with a segment in flight, the latest value of `metric` it has reported in that
+    /// segment (not yet committed): what `status` and `watch` show while a trial runs.
+    func latestInFlight(_ metric: String) -> [Int64: Double] {
+        var out: [Int64: (Int64, Double)] = [:]
+        for seg in live.values {
+            for m in seg.metrics.values where m.name == metric {
+                if let o = out[seg.trialID.rawValue], o.0 >= m.step { continue }
+                out[seg.trialID.rawValue] = (m.step, m.value)
+            }
+        }
+        return out.mapValues(\.1)
     }
 
     func workloadKind(_ t: TaskRecord) -> String {
