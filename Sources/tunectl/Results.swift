@@ -53,7 +53,9 @@ extension Tunectl {
             let params = TrialListParams(taskID: target.task, status: status.isEmpty ? nil : status.compactMap(TrialStatus.init))
             let raw = try session.raw(RPCMethods.TrialList.self, params)
             if global.json { return emitJSON(raw) }
-            emit(Render.trials(try session.decode(RPCMethods.TrialList.self, raw)))
+            // The task's objective names and orders the objective's column.
+            let objective = try? session.call(RPCMethods.TaskGet.self, TaskIDParams(taskID: target.task)).objective
+            emit(Render.trials(try session.decode(RPCMethods.TrialList.self, raw), objective: objective))
         }
     }
 
