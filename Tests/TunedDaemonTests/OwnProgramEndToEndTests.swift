@@ -18,7 +18,8 @@ extension DaemonEndToEndTests {
             np = None
         raw = os.environ["TUNED_CONFIG"]
         cfg = json.loads(raw)
-        width, scale, lr = cfg["width"], cfg["scale"], cfg["lr"]
+        width, scale, lr, fade = cfg["width"], cfg["scale"], cfg["lr"], cfg.get("fade", 0)
+        gate = os.environ.get("OWN_GATE", "")
         start, end = int(os.environ["TUNED_START_STEP"]), int(os.environ["TUNED_END_STEP"])
         restore, ckpt = os.environ["TUNED_RESTORE_DIR"], os.environ["TUNED_CHECKPOINT_DIR"]
         entry = {"trial": int(os.environ["TUNED_TRIAL"]), "start": start, "raw": raw,
@@ -50,15 +51,22 @@ extension DaemonEndToEndTests {
                 w = [x - lr * scale * 2 * (x - t) + noise for x, t in zip(w, target)]
                 loss = sum((x - t) ** 2 for x, t in zip(w, target)) / width
             if step % 5 == 0 or step == end:
-                score = 1.0 / (1.0 + loss) + 0.001 * width
+                score = 1.0 / (1.0 + loss) + 0.001 * width - fade * step
                 print(f"tuned: step={step} score={score!r} train_loss={loss!r}", flush=True)
+                if gate and step == 5:  # wait until the test has seen this value in task.get
+                    import time
+                    deadline = time.time() + 30
+                    while not os.path.exists(gate) and time.time() < deadline:
+                        time.sleep(0.01)
         tmp = os.path.join(ckpt, "state.json.tmp")
         with open(tmp, "w") as f:
             json.dump({"w": w, "step": end, "rng": rng.getstate()}, f)
         os.replace(tmp, os.path.join(ckpt, "state.json"))
         """
 
-    func ownProgramTask(_ d: Daemon, name: String, strategy: String) throws -> (task: String, log: URL) {
+    func ownProgramTask(
+        _ d: Daemon, name: String, strategy: String, search: String = "", objective: String = "", env: String = ""
+    ) throws -> (task: String, log: URL) {
         let script = d.dir.appendingPathComponent("own.py")
         try Self.ownProgram.write(to: script, atomically: true, encoding: .utf8)
         let log = d.dir.appendingPathComponent("\(name).jsonl")
@@ -68,12 +76,13 @@ extension DaemonEndToEndTests {
             [workload]
             kind = "command"
             command = ["python3", "\(script.path)"]
-            env = { OWN_LOG = "\(log.path)" }
+            env = { OWN_LOG = "\(log.path)"\(env) }
 
             [search]
             lr = { log_uniform = [0.01, 0.2] }
             width = { int_uniform = [4, 32] }
             scale = { uniform = [0.5, 2.0] }
+            \(search)
 
             [strategy]
             \(strategy)
@@ -86,6 +95,7 @@ extension DaemonEndToEndTests {
             [objective]
             metric = "score"
             mode = "max"
+            \(objective)
             """
         return (task, log)
     }
@@ -187,5 +197,61 @@ extension DaemonEndToEndTests {
             let cfg = try JSONSerialization.jsonObject(with: Data((e["raw"] as! String).utf8)) as! [String: Any]
             #expect(e["checkpoint_width"] as? Int == cfg["width"] as? Int, "\(e)")
         }
+    }
+
+    /// `select = "best"`: a program whose score fades after its peak (`fade`). The results rank
+    /// by each trial's best value and the task's best is the largest of them; a key one edit
+    /// from `weight_decay` comes back as a warning, through RPC and on tunectl's stderr.
+    @Test(.timeLimit(.minutes(1))) func ownProgramWithSelectBestAndAWarning() throws {
+        let d = try startDaemon(workers: 2)
+        defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
+        let (task, _) = try ownProgramTask(
+            d, name: "own-best", strategy: "kind = \"random\"\ntrials = 3",
+            search: "fade = { uniform = [0.001, 0.02] }\nweight_decy = 0.01", objective: "select = \"best\"")
+        let file = d.dir.appendingPathComponent("own-best.toml")
+        try task.write(to: file, atomically: true, encoding: .utf8)
+        let out = try run(Self.productsDirectory.appendingPathComponent("tunectl").path, ["--socket", d.socket, "submit", file.path, "--wait"])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stderr.contains("warning: own-best.toml:13: [search] weight_decy: not a key tuned knows; it is passed to your program as is. Did you mean 'weight_decay'?"), "\(out.stderr)")
+        #expect(out.stdout.hasPrefix("1\n"), "stdout stays the task id first: \(out.stdout)")
+        let c = try RPCClient(socketPath: d.socket)
+        let results = try c.call(RPCMethods.TaskResults.self, TaskIDParams(taskID: 1))
+        #expect(results.objective.select == .best)
+        #expect(results.trials.allSatisfy { $0.status == .completed })
+        for t in results.trials {
+            #expect(t.objectiveValue == t.bestMetric, "\(t)")
+            #expect(t.objectiveValue! > t.finalMetrics["score"]!, "the score fades after its peak: \(t)")
+        }
+        let values = results.trials.compactMap(\.objectiveValue)
+        #expect(values.count == 3 && values == values.sorted(by: >), "\(values)")
+        #expect(results.best?.value == values.first && results.best?.trialID == results.trials.first?.trialID)
+        let table = try run(Self.productsDirectory.appendingPathComponent("tunectl").path, ["--socket", d.socket, "trials", "1"])
+        #expect(table.stdout.contains("BEST SCORE"), "\(table.stdout)")
+    }
+
+    /// `status`/`watch`'s objective column while a trial runs: the program reports score at
+    /// step 5 and waits for a file that the test creates only once task.get shows that value.
+    @Test(.timeLimit(.minutes(1))) func theObjectiveColumnIsFilledWhileTrialsRun() throws {
+        let d = try startDaemon(workers: 1)
+        defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
+        let gate = d.dir.appendingPathComponent("go")
+        let (task, _) = try ownProgramTask(d, name: "own-live", strategy: "kind = \"random\"\ntrials = 1", env: ", OWN_GATE = \"\(gate.path)\"")
+        let c = try RPCClient(socketPath: d.socket)
+        let id = try c.call(
+            RPCMethods.TaskSubmit.self, TaskSubmitParams(text: task, format: .toml, filename: "own.toml", baseDir: d.dir.path)).taskID
+        var seen: Double?
+        let deadline = Date().addingTimeInterval(40)
+        while seen == nil, Date() < deadline {
+            let detail = try c.call(RPCMethods.TaskGet.self, TaskIDParams(taskID: id))
+            seen = detail.members.first { $0.status == .running }?.lastMetric
+            if seen == nil { usleep(50_000) }
+        }
+        #expect(seen != nil, "a running member's score appears in task.get before its segment ends")
+        let status = try run(Self.productsDirectory.appendingPathComponent("tunectl").path, ["--socket", d.socket, "status", "\(id)"])
+        #expect(status.stdout.contains("SCORE") && status.stdout.contains("objective: max score (final)"), "\(status.stdout)")
+        FileManager.default.createFile(atPath: gate.path, contents: nil)
+        let detail = try waitFinished(c, id, timeout: 40)
+        #expect(detail.status == .completed)
+        #expect(detail.members.first?.lastMetric == detail.best?.value, "after the run: the committed final score")
     }
 }
