@@ -904,7 +904,14 @@ struct TaskValidator {
         }
 
         for e in t.entries where e.key != "optimizer" && (known.contains(e.key) || (isCommand && Self.isCustomKeyName(e.key) && !Self.reservedKeys.contains(e.key) && !["grid_points", "trials"].contains(e.key))) {
-            if let d = domain(e, tn) { parameters[e.key] = d }
+            let before = problems.count
+            if let d = domain(e, tn) {
+                parameters[e.key] = d
+            } else if isCommand, known.contains(e.key), problems.count > before {
+                // Tuned's keys keep tuned's meaning; a program may mean something else by the name.
+                problems[problems.count - 1].message +=
+                    " ('\(e.key)' is a key tuned knows; if your program means something else by it, rename it, e.g. 'my_\(e.key)')"
+            }
         }
 
         // Conditional keys: an optimizer key no searched optimizer uses is a mistake.

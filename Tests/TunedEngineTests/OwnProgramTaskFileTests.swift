@@ -219,3 +219,13 @@ import TunedOptim
         }
     }
 }
+
+extension OwnProgramTaskFileTests {
+    /// A command workload's key that tuned knows keeps tuned's meaning; when its value does not
+    /// fit, the message says how to use the name for something of the program's own.
+    @Test func aKnownKeyWithAProgramsOwnMeaningIsToldToRename() {
+        #expect(problems(Self.task(search: "schedule = \"cosine\"")) == [
+            "own.toml:8: [search] schedule: must be a schedule table such as { kind = \"cosine\", total_steps = 2000 }, got a string \"cosine\" ('schedule' is a key tuned knows; if your program means something else by it, rename it, e.g. 'my_schedule')",
+        ])
+    }
+}

@@ -39,6 +39,12 @@ let minimalTask = """
         #expect(pbt.strategy.pbt == PBTSettings(population: 8, interval: 100, quantile: 0.25, resampleProbability: 0.25, perturbationFactors: [0.8, 1.2], synchronous: false))
         #expect(pbt.strategy.hypergradient == HypergradientSettings(beta: 1e-4))
         #expect(pbt.budget.steps == 4000)
+
+        let cnn = try TaskFile.load(path: Fixtures.repository.appendingPathComponent("examples/pytorch/digits-cnn-pbt.toml").path)
+        #expect(cnn.workloadKind == "command" && cnn.search.optimizers.isEmpty)
+        #expect(cnn.search.customKeys == ["channels"] && cnn.search.parameters["channels"] == .intUniform(4, 16))
+        #expect(cnn.strategy.pbt?.mutate == ["lr", "weight_decay", "momentum"] && cnn.strategy.pbt?.synchronous == true)
+        #expect(cnn.objective == Objective(metric: .valAccuracy, mode: .max, select: .final) && cnn.warnings.isEmpty)
     }
 
     @Test func minimalTaskHasDocumentedDefaults() throws {
