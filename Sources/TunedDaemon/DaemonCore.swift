@@ -367,7 +367,7 @@ public actor DaemonCore {
         let (done, total, best) = try await progress(t)
         var workerOf: [Int64: String] = [:]
         for s in live.values { workerOf[s.trialID.rawValue] = s.worker }
-        let inFlight = latestInFlight(t.objectiveMetric)
+        let inFlight = latestInFlight(task: id, metric: t.objectiveMetric)
         let members = try await store.trials(task: t.id).map {
             MemberSummary(
                 trialID: $0.id.rawValue, member: $0.member, status: wire($0.status), step: Int64($0.stepsDone),
@@ -564,11 +564,12 @@ public actor DaemonCore {
         json.flatMap { try? JSONValue.parse(Data($0.utf8)) }?[metric]?.doubleValue
     }
 
-    /// Per trial with a segment in flight, the latest value of `metric` it has reported in that
-    /// segment (not yet committed): what `status` and `watch` show while a trial runs.
-    func latestInFlight(_ metric: String) -> [Int64: Double] {
+    /// Per trial of `task` with a segment in flight, the latest value of `metric` it has reported
+    /// in that segment (not yet committed): what `status` and `watch` show while a trial runs.
+    /// One pass over the task's in-flight reports (at most a segment's worth per trial).
+    func latestInFlight(task: Int64, metric: String) -> [Int64: Double] {
         var out: [Int64: (Int64, Double)] = [:]
-        for seg in live.values {
+        for seg in live.values where seg.taskID == task {
             for m in seg.metrics.values where m.name == metric {
                 if let o = out[seg.trialID.rawValue], o.0 >= m.step { continue }
                 out[seg.trialID.rawValue] = (m.step, m.value)
