@@ -229,3 +229,43 @@ extension OwnProgramTaskFileTests {
         ])
     }
 }
+
+extension ObjectiveSelectTests {
+    static func spec(_ strategy: String, select: Objective.Select, steps: Int = 20) throws -> TaskSpec {
+        var spec = try TaskFile.parse(
+            OwnProgramTaskFileTests.task(search: "lr = { uniform = [0.1, 0.2] }", strategy: strategy), file: "t.toml", checkFiles: false)
+        spec.objective.select = select
+        spec.budget.steps = steps
+        return spec
+    }
+
+    /// ASHA, rung at 10, rf 2: trial 0 arrives with 0.6; trial 1 peaked at 0.9 inside the
+    /// segment and reports 0.5 at the rung. `final` prunes trial 1 (0.5 < 0.6), `best` promotes it.
+    @Test func ashaRungsCompareTheSelectedValue() throws {
+        for (select, pruned) in [(Objective.Select.final, true), (.best, false)] {
+            let spec = try Self.spec("kind = \"asha\"\ntrials = 2\nreduction_factor = 2\ngrace_period = 10", select: select)
+            var s = try Strategy.make(for: spec)
+            _ = s.start()
+            let o = spec.objective
+            _ = s.handle(.segmentFinished(trial: 0, step: 10, metrics: o.segmentMetrics([(step: 10, name: "score", value: 0.6)], end: 10)))
+            let actions = s.handle(.segmentFinished(trial: 1, step: 10, metrics: o.segmentMetrics([(step: 5, name: "score", value: 0.9), (step: 10, name: "score", value: 0.5)], end: 10)))
+            let wasPruned = actions.contains { if case .pruneTrial(1, _, _) = $0 { return true } else { return false } }
+            #expect(wasPruned == pruned, "\(select): \(actions)")
+        }
+    }
+
+    /// Sync PBT, 2 members, interval 10: member 0 ends the interval at 0.5 after a peak of 0.9,
+    /// member 1 at 0.6. `final` makes member 0 the recipient of an exploit, `best` member 1.
+    @Test func pbtExploitsRankByTheSelectedValue() throws {
+        for (select, recipient) in [(Objective.Select.final, 0), (.best, 1)] {
+            let spec = try Self.spec("kind = \"pbt\"\npopulation = 2\ninterval = 10\nsynchronous = true\nquantile = 0.5", select: select)
+            var s = try Strategy.make(for: spec)
+            _ = s.start()
+            let o = spec.objective
+            _ = s.handle(.segmentFinished(trial: 0, step: 10, metrics: o.segmentMetrics([(step: 5, name: "score", value: 0.9), (step: 10, name: "score", value: 0.5)], end: 10)))
+            let actions = s.handle(.segmentFinished(trial: 1, step: 10, metrics: o.segmentMetrics([(step: 10, name: "score", value: 0.6)], end: 10)))
+            let exploited = actions.compactMap { if case .exploit(let e) = $0 { return e.recipient } else { return nil } }
+            #expect(exploited == [recipient], "\(select): \(actions)")
+        }
+    }
+}
