@@ -277,6 +277,11 @@ public actor DaemonCore {
             "seed": .number(Double(spec.budget.seed)), "steps": .number(Double(spec.budget.steps)),
             "objective_select": .string(spec.objective.select.rawValue),
         ]
+        // Which configuration keys a command workload's program gets as JSON floats (`1.0`):
+        // configurations keep numbers as Doubles, so the worker needs to be told.
+        if spec.workloadKind == "command", !spec.search.floatKeys.isEmpty {
+            specJSON["config_float_keys"] = .array(spec.search.floatKeys.sorted().map(JSONValue.string))
+        }
         // B_simple is measured online in every run of a built-in workload, so the history holds
         // the noise scale of every run beside its results; command workloads report their own.
         // The default measurement keeps its extra gradients within 2 % of the training's.
@@ -441,7 +446,7 @@ public actor DaemonCore {
             worker: p.workerID, attempts: seg.attempts)
         var strategy: [String: RPCValue] = [:]
         if let seed = meta["seed"] { strategy["seed"] = RPCValue(seed) }
-        for key in ["noise_scale_every", "noise_scale_max_overhead"] {
+        for key in ["noise_scale_every", "noise_scale_max_overhead", "config_float_keys"] {
             if let v = meta[key] { strategy[key] = RPCValue(v) }
         }
         return WorkerLeaseResult(lease: Lease(

@@ -43,10 +43,16 @@ public struct SearchSpace: Sendable, Equatable {
     public var optimizers: [String]
     /// Every other key of `[search]`.
     public var parameters: [String: ParameterDomain]
+    /// The keys whose values are floats: `uniform`/`log_uniform` ranges, tuned's real-valued
+    /// keys, and a program's own fixed values or choices written as floats (`1.0`, `[0.5, 1.0]`).
+    /// Configurations hold every number as a Double; a command workload's program gets these
+    /// keys as JSON floats (`1.0`) and the others' whole numbers as JSON integers (`64`).
+    public var floatKeys: Set<String>
 
-    public init(optimizers: [String], parameters: [String: ParameterDomain] = [:]) {
+    public init(optimizers: [String], parameters: [String: ParameterDomain] = [:], floatKeys: Set<String> = []) {
         self.optimizers = optimizers
         self.parameters = parameters
+        self.floatKeys = floatKeys
     }
 
     /// Optimizers a flat trial configuration can build. The wrappers (`lookahead`, `sam`,

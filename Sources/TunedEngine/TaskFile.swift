@@ -926,7 +926,23 @@ struct TaskValidator {
                 }
             }
         }
-        return problems.count == before ? SearchSpace(optimizers: optimizers, parameters: parameters) : nil
+        var floatKeys = Set<String>()
+        for e in t.entries {
+            guard let domain = parameters[e.key] else { continue }
+            switch domain {
+            case .uniform, .logUniform: floatKeys.insert(e.key)
+            case .intUniform, .intLogUniform: break
+            case .fixed, .choice:
+                if Self.keyType(e.key) == .real { floatKeys.insert(e.key); continue }
+                // A program's own key: floats if its numbers were written as floats.
+                let values = e.value.table?["choice"]?.value.array ?? [e.value]
+                let numbers = values.filter { $0.number != nil }
+                if !numbers.isEmpty, numbers.allSatisfy({ if case .float = $0.kind { true } else { false } }) {
+                    floatKeys.insert(e.key)
+                }
+            }
+        }
+        return problems.count == before ? SearchSpace(optimizers: optimizers, parameters: parameters, floatKeys: floatKeys) : nil
     }
 
     /// The domain of one `[search]` key, checking its form, type and admissible values.

@@ -23,7 +23,8 @@ extension DaemonEndToEndTests {
         start, end = int(os.environ["TUNED_START_STEP"]), int(os.environ["TUNED_END_STEP"])
         restore, ckpt = os.environ["TUNED_RESTORE_DIR"], os.environ["TUNED_CHECKPOINT_DIR"]
         entry = {"trial": int(os.environ["TUNED_TRIAL"]), "start": start, "raw": raw,
-                 "width_type": type(width).__name__, "numpy": np is not None}
+                 "width_type": type(width).__name__, "scale_type": type(scale).__name__,
+                 "gain_type": type(cfg.get("gain", 0.5)).__name__, "numpy": np is not None}
         if type(width) is not int:
             sys.exit("width must be an integer, got %r" % (width,))
         target = [((i * 37) % 11) / 10.0 for i in range(width)]
@@ -111,8 +112,8 @@ extension DaemonEndToEndTests {
     /// JSON integer (`"width":17`, never `17.0`) in every segment; the results name `score`,
     /// maximise it, and rank by it (the final value, `select` = final) best first; the task's
     /// best is the first row.
-    func runOwnProgram(_ d: Daemon, name: String, strategy: String) throws -> (Int64, TaskResults, [[String: Any]]) {
-        let (task, log) = try ownProgramTask(d, name: name, strategy: strategy)
+    func runOwnProgram(_ d: Daemon, name: String, strategy: String, search: String = "") throws -> (Int64, TaskResults, [[String: Any]]) {
+        let (task, log) = try ownProgramTask(d, name: name, strategy: strategy, search: search)
         let c = try RPCClient(socketPath: d.socket)
         let submitted = try c.call(
             RPCMethods.TaskSubmit.self, TaskSubmitParams(text: task, format: .toml, filename: "own.toml", baseDir: d.dir.path))
@@ -134,6 +135,8 @@ extension DaemonEndToEndTests {
         #expect(!entries.isEmpty)
         for e in entries {
             #expect(e["width_type"] as? String == "int", "\(e)")
+            // A float key stays a float even when whole (scale clipped to 2.0, gain = 1.0).
+            #expect(e["scale_type"] as? String == "float" && e["gain_type"] as? String == "float", "\(e)")
             let raw = e["raw"] as? String ?? ""
             #expect(raw.range(of: #""width":[0-9]+[,}]"#, options: .regularExpression) != nil, "\(raw)")
         }
@@ -143,7 +146,12 @@ extension DaemonEndToEndTests {
     @Test(.timeLimit(.minutes(1))) func ownProgramUnderRandomSearch() throws {
         let d = try startDaemon(workers: 2)
         defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
-        let (_, results, entries) = try runOwnProgram(d, name: "own-random", strategy: "kind = \"random\"\ntrials = 3")
+        let (_, results, entries) = try runOwnProgram(
+            d, name: "own-random", strategy: "kind = \"random\"\ntrials = 3", search: "gain = 1.0\nwords = { choice = [\"a\", \"b\"] }")
+        for e in entries {
+            let raw = e["raw"] as? String ?? ""
+            #expect(raw.contains("\"gain\":1.0") && (raw.contains("\"words\":\"a\"") || raw.contains("\"words\":\"b\"")), "\(raw)")
+        }
         #expect(results.trials.count == 3 && results.trials.allSatisfy { $0.status == .completed })
         #expect(entries.count == 6, "3 trials × 2 segments: \(entries.count)")
 
@@ -173,7 +181,7 @@ extension DaemonEndToEndTests {
         defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
         let (id, results, entries) = try runOwnProgram(
             d, name: "own-pbt",
-            strategy: "kind = \"pbt\"\npopulation = 4\ninterval = 10\nsynchronous = true\nmutate = [\"lr\", \"scale\"]")
+            strategy: "kind = \"pbt\"\npopulation = 4\ninterval = 10\nsynchronous = true\nmutate = [\"lr\", \"scale\"]\nperturbation_factors = [0.5, 3.0]")
         #expect(results.trials.allSatisfy { $0.status == .completed }, "\(results.trials.map(\.status))")
         let c = try RPCClient(socketPath: d.socket)
         let edges = try c.call(RPCMethods.TaskLineage.self, TaskIDParams(taskID: id)).edges
@@ -190,6 +198,9 @@ extension DaemonEndToEndTests {
         if let first = edges.min(by: { $0.step < $1.step }) {
             #expect(first.configBefore["width"] != first.configAfter["width"], "\(first)")
         }
+        // Explore clipped scale to its upper end (factor 3.0; sync PBT is deterministic for the
+        // seed): the program got 2.0, a float, not 2 (checked for every entry above).
+        #expect(entries.contains { ($0["raw"] as? String ?? "").contains("\"scale\":2.0") }, "\(entries.map { $0["raw"] ?? "" })")
         // Every restore the program saw had the width of TUNED_CONFIG (it exits otherwise).
         let restores = entries.filter { $0["checkpoint_width"] != nil }
         #expect(!restores.isEmpty)

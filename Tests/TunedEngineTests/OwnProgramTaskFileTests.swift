@@ -269,3 +269,21 @@ extension ObjectiveSelectTests {
         }
     }
 }
+
+extension OwnProgramTaskFileTests {
+    /// Which keys the program gets as JSON floats: ranges of floats, tuned's real keys, and
+    /// fixed values or choices written as floats; integers (and int ranges) stay integers.
+    @Test func floatKeysFollowHowTheValuesWereWritten() throws {
+        let spec = try parse(Self.task(search: """
+            lr = 1
+            gain = 1.0
+            epochs = 3
+            mix = { choice = [0.5, 1.0] }
+            sizes = { choice = [1, 2] }
+            name = { choice = ["a", "b"] }
+            drop = { uniform = [0, 1] }
+            width = { int_uniform = [1, 4] }
+            """))
+        #expect(spec.search.floatKeys == ["lr", "gain", "mix", "drop"])
+    }
+}
