@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "tuned",
             dependencies: [
-                "TunedOptim", "TunedWorkloads", "TunedBench", "TunedWorker", "TunedEngine", "TunedDaemon",
+                "TunedOptim", "TunedWorkloads", "TunedBench", "TunedWorker", "TunedEngine", "TunedDaemon", "TunedRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -193,13 +193,11 @@ kind = "pbt"
 population = {members}
 interval = {interval}
 synchronous = true
-max_retries = 20
 """
     else:
         strat = f"""[strategy]
 kind = "random"
 trials = {members}
-max_retries = 20
 """
     return head + strat + f"""[budget]
 steps = {steps}
@@ -409,19 +407,31 @@ def check_broken(args, base):
         f"{total} broken files ({len(tasks)} task, {len(configs)} config, {len(features)} feature): {clear} clear errors naming file and line")
 
 
+def attempts(store, task_id):
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    n = db.execute("SELECT COALESCE(MAX(attempts), 0) FROM segments WHERE task_id = ?", (task_id,)).fetchone()[0]
+    db.close()
+    return n
+
+
 def check_diskfull(args, base, ref):
+    """The store and checkpoints on a 20 MiB tmpfs; once the task has committed its first
+    segment the disk is filled for args.full_seconds, then freed. The daemon must pause
+    (status shows it), consume no attempt (default max_retries) and end like the reference."""
     if os.geteuid() != 0:
         return None, "skipped: mounting a size-limited tmpfs needs root"
     root = tempfile.mkdtemp(dir=base, prefix="disk-")
     mnt = os.path.join(root, "mnt")
     os.makedirs(mnt)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt]).returncode != 0:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", mnt]).returncode != 0:
         return None, "skipped: cannot mount tmpfs here"
     try:
         d = Daemon(args, root, workers=2, lease=2, store=os.path.join(mnt, "store", "tuned.db")).start()
         c = d.client()
         tid = submit(c, task_text(ref.kind, args.task_size))
-        time.sleep(min(1.5, ref.seconds / 3))
+        deadline = time.time() + 60
+        while c.call("task.get", {"task_id": tid})["steps_done"] == 0 and time.time() < deadline:
+            time.sleep(0.01)
         filler = os.path.join(mnt, "filler")
         with open(filler, "wb") as f:
             try:
@@ -430,25 +440,108 @@ def check_diskfull(args, base, ref):
                     f.flush()
             except OSError:
                 pass
-        # While the disk is full: a submission gets a clear error; the daemon stays up.
-        time.sleep(2)
-        err = None
-        try:
-            for _ in range(20):
-                submit(c, task_text("random", (2, 100, 50)).replace("reliability-random", "while-full"))
-        except RPCError as e:
-            err = e.message
+        # While the disk is full: the daemon stays up, pauses (status and the task say so),
+        # and a submission gets a clear error.
+        store_error, task_paused, err = None, None, None
+        t_full = time.time()
+        while time.time() - t_full < args.full_seconds:
+            st = c.call("daemon.status")
+            store_error = store_error or st["store"].get("error")
+            task_paused = task_paused or c.call("task.get", {"task_id": tid}).get("paused")
+            if err is None and store_error is not None:  # the training's own fault first, then a submission
+                try:
+                    submit(c, task_text("random", (2, 100, 50)).replace("reliability-random", "while-full"))
+                except RPCError as e:
+                    err = e.message
+            time.sleep(0.25)
         up = d.proc.poll() is None and c.call("daemon.status")["pid"] == d.proc.pid
         os.remove(filler)
         wait_task(c, tid, 600)
         same, detail = ref.compare(c, d.store, tid)
+        used = attempts(d.store, tid)
         c.close()
         d.stop()
     finally:
         subprocess.run(["umount", "-l", mnt])
-    clear = err is not None and ("full" in err or "space" in err)
-    log(f"error while full: {err}")
-    return clear and up and same, f"store on a full 64 MiB tmpfs: client error \"{(err or 'none')[:70]}\"; daemon up: {up}; after space returned: {detail}"
+    log(f"while full: store.error {store_error!r}; task paused {task_paused!r}; a submission: {err!r}")
+    ok = up and same and used == 0 and store_error is not None and task_paused is not None
+    return ok, (f"store on a full 20 MiB tmpfs for {args.full_seconds:.0f} s: daemon up {up}, paused "
+                f"{'shown' if task_paused else 'NOT shown'} (store.error \"{(store_error or 'none')[:60]}\"), "
+                f"attempts consumed {used}; after space returned: {detail}")
+
+
+def check_forgery(args, base):
+    """A client of the daemon's own uid without the worker secret (or with a wrong one) calls
+    every worker method: each gets -32002 and the store does not change."""
+    d = Daemon(args, tempfile.mkdtemp(dir=base, prefix="forge-"), workers=0).start()
+    c = d.client()
+    tid = submit(c, task_text("random", (1, 100, 100)))
+    def snapshot():
+        db = sqlite3.connect(f"file:{d.store}?mode=ro", uri=True)
+        r = [db.execute(q).fetchone()[0] for q in (
+            "SELECT COUNT(*) FROM metrics", "SELECT COUNT(*) FROM checkpoints", "SELECT COUNT(*) FROM events",
+            "SELECT COUNT(*) FROM segments WHERE status != 'queued'")]
+        db.close()
+        return r
+    before = snapshot()
+    codes = []
+    calls = [
+        ("worker.hello", {"worker_id": "w1", "pid": os.getpid()}),
+        ("worker.hello", {"worker_id": "w1", "pid": os.getpid(), "secret": "0123456789abcdef-guess"}),
+        ("worker.lease", {"worker_id": "w1"}),
+        ("worker.heartbeat", {"worker_id": "w1", "segment_id": 1}),
+        ("worker.report", {"worker_id": "w1", "segment_id": 1, "metrics": [{"step": 1, "name": "val_loss", "value": -12345}]}),
+        ("worker.finish", {"worker_id": "w1", "segment_id": 1, "status": "ok",
+                           "checkpoint": {"path": "/etc/shadow", "step": 100, "checksum": "sha256:" + "0" * 64, "size": 1}}),
+    ]
+    for method, params in calls:
+        try:
+            c.call(method, params)
+            codes.append(0)
+        except RPCError as e:
+            codes.append(e.code)
+    after = snapshot()
+    c.close()
+    d.stop()
+    ok = all(code == -32002 for code in codes) and before == after
+    return ok, f"{len(calls)} worker calls without the secret: codes {sorted(set(codes))}; store {'unchanged' if before == after else f'CHANGED {before} -> {after}'} (task {tid})"
+
+
+def check_runas(args, base):
+    """A root daemon runs a command workload submitted by uid 65534 as uid 65534."""
+    if os.geteuid() != 0:
+        return None, "skipped: switching users needs a root daemon"
+    root = tempfile.mkdtemp(dir=base, prefix="runas-")
+    os.chmod(root, 0o755)
+    conf = os.path.join(root, "tuned.toml")
+    with open(conf, "w") as f:
+        f.write('[command_workloads]\nallow_users = ["nobody"]\n')
+    d = Daemon(args, root, workers=1, extra=["--config", conf]).start()
+    os.chown(d.socket, 0, 65534)
+    script = os.path.join(root, "whoami.py")
+    with open(script, "w") as f:
+        f.write("import os\nend = int(os.environ['TUNED_END_STEP'])\n"
+                "print(f'tuned: step={end} val_loss=1.0 uid={os.getuid()} gid={os.getgid()}', flush=True)\n"
+                "open(os.path.join(os.environ['TUNED_CHECKPOINT_DIR'], 'state'), 'w').write('x')\n")
+    task = os.path.join(root, "task.toml")
+    with open(task, "w") as f:
+        f.write(f'name = "run-as"\n[workload]\nkind = "command"\ncommand = ["/usr/bin/python3", "{script}"]\n'
+                '[search]\noptimizer = "sgd"\nlr = 0.1\n[strategy]\nkind = "random"\ntrials = 1\n[budget]\nsteps = 10\n'
+                '[objective]\nmetric = "val_loss"\nmode = "min"\n')
+    for p in (script, task):
+        os.chmod(p, 0o644)
+    tunectl = os.path.join(root, "tunectl")
+    shutil.copy(os.path.join(os.path.dirname(args.tuned), "tunectl"), tunectl)
+    os.chmod(tunectl, 0o755)
+    r = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", tunectl, "--socket", d.socket,
+                        "submit", task, "--wait"], capture_output=True, text=True)
+    c = d.client()
+    res = c.call("task.results", {"task_id": 1})
+    c.close()
+    d.stop()
+    final = (res["trials"][0].get("final_metrics") or {}) if res["trials"] else {}
+    ok = r.returncode == 0 and final.get("uid") == 65534 and final.get("gid") == 65534
+    return ok, f"submitted by uid 65534: the program ran as uid {final.get('uid')}, gid {final.get('gid')} (tunectl exit {r.returncode})"
 
 
 def check_otheruid(args, base):
@@ -588,7 +681,7 @@ mode = "min"
 
 # ---------------------------------------------------------------- main
 
-CHECKS = ["kill9", "workers", "fuzz", "broken", "diskfull", "otheruid", "soak", "history"]
+CHECKS = ["kill9", "workers", "fuzz", "broken", "diskfull", "otheruid", "forgery", "runas", "soak", "history"]
 
 
 def main():
@@ -608,10 +701,13 @@ def main():
     args.tuned = os.path.join(os.path.abspath(binary), "tuned")
     if args.smoke:
         args.kills, args.fuzz_lines, args.soak_seconds, args.history, args.task_size = 1, 1000, 3, 150, (2, 400, 50)
+        args.full_seconds = 20
     elif args.short:
         args.kills, args.fuzz_lines, args.soak_seconds, args.history, args.task_size = 10, 100_000, 30, 10_000, (4, 800, 100)
+        args.full_seconds = 20
     else:
         args.kills, args.fuzz_lines, args.soak_seconds, args.history, args.task_size = 10, 100_000, args.minutes * 60, 10_000, (8, 1500, 100)
+        args.full_seconds = 20
     only = [c.strip() for c in args.only.split(",") if c.strip()]
     for c in only:
         if c not in CHECKS:

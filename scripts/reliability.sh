@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The reliability suite: kill -9 of the daemon mid-task, worker kills and stops, fuzzed
-# protocol lines, broken files, a full disk, another uid, 64 clients for N minutes, memory
+# protocol lines, broken files, a full disk (it pauses, no attempt lost), another uid, a
+# forged worker, a command run as its submitter, 64 clients for N minutes, memory
 # against history. Prints one summary line per check; exit 0 when all pass.
 #
 #   scripts/reliability.sh            # full: 10 min soak, 10,000-trial history (build -c release first)

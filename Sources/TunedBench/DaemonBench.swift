@@ -106,7 +106,7 @@ public enum DaemonBench {
         let steps = o.ingestRows / 2
         let task = taskText(name: "bench-ingest", digits: o.digits, trials: 1, steps: steps, segment: steps)
         _ = try c.call(RPCMethods.TaskSubmit.self, TaskSubmitParams(text: task, format: .toml, filename: "ingest.toml", baseDir: FileManager.default.currentDirectoryPath))
-        _ = try c.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: "bench", pid: getpid()))
+        _ = try c.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: "bench", pid: getpid(), secret: workerSecret))
         guard let lease = try c.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "bench")).lease else {
             throw BenchError("the ingest task's segment was not leased")
         }
@@ -249,6 +249,9 @@ public enum DaemonBench {
         """
     }
 
+    /// The worker secret of the benchmark's daemon (random per run).
+    static let workerSecret = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
+
     /// Starts `tuned serve` on a temporary socket and store, runs `body`, stops it (SIGTERM).
     static func withDaemon(_ o: Options, workers: Int, _ body: (String) throws -> Void) throws {
         let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tuned-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -261,6 +264,10 @@ public enum DaemonBench {
             "serve", "--socket", socket, "--store", dir.appendingPathComponent("tuned.db").path, "--workers", "\(workers)",
             "--max-connections", "\(o.clients + 8)", "--log-level", "warning",
         ]
+        // The ingest benchmark acts as a worker: it needs the daemon's worker secret.
+        var env = ProcessInfo.processInfo.environment
+        env[workerSecretEnvironmentKey] = workerSecret
+        p.environment = env
         try p.run()
         defer {
             kill(p.processIdentifier, SIGTERM)

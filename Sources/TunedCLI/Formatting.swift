@@ -41,12 +41,26 @@ public enum Formatting {
         return f.string(from: Date(timeIntervalSince1970: secondsSinceEpoch))
     }
 
-    /// A configuration on one line: `optimizer=adamw lr=0.001 batch_size=64`, keys sorted
-    /// with `optimizer` first. A non-object value is written as JSON.
+    /// A configuration on one line of a table: `optimizer=adamw lr=0.003162 batch_size=64`, keys
+    /// sorted with `optimizer` first, numbers as `tableScalar` writes them (4 significant
+    /// digits; `--json` keeps every digit). A non-object value is written as JSON.
     public static func config(_ value: RPCValue?) -> String {
         guard let value else { return "-" }
         guard let object = value.objectValue else { return value.jsonText }
-        return orderedKeys(object.keys).map { "\($0)=\(scalar(object[$0]!))" }.joined(separator: " ")
+        return orderedKeys(object.keys).map { "\($0)=\(tableScalar(object[$0]!))" }.joined(separator: " ")
+    }
+
+    /// A number in a table: a whole number as it is (`64`, `600`), any other to 4 significant
+    /// digits, trailing zeros dropped (`0.003162`, `0.0001`, `1.235e-05`).
+    public static func tableNumber(_ d: Double) -> String {
+        if !d.isFinite || (d == d.rounded() && abs(d) < 1e15) { return shortNumber(d) }
+        return String(format: "%.4g", d)
+    }
+
+    /// `scalar` with numbers as `tableNumber` writes them.
+    public static func tableScalar(_ value: RPCValue) -> String {
+        if case .double(let d) = value { return tableNumber(d) }
+        return scalar(value)
     }
 
     /// A configuration to glance at: like `config`, with numbers to 3 significant digits and a

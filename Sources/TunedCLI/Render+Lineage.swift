@@ -31,8 +31,8 @@ extension Render {
     public static func changes(_ e: LineageEdge) -> String {
         if e.changed.isEmpty { return "copied" }
         return e.changed.map { key in
-            let old = e.configBefore[key].map(Formatting.scalar) ?? "-"
-            let new = e.configAfter[key].map(Formatting.scalar) ?? "-"
+            let old = e.configBefore[key].map(Formatting.tableScalar) ?? "-"
+            let new = e.configAfter[key].map(Formatting.tableScalar) ?? "-"
             var text = "\(key) \(old)→\(new)"
             if let how = e.changes?[key]?["how"]?.stringValue, !how.isEmpty { text += " (\(how))" }
             return text

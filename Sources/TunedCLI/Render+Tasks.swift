@@ -12,7 +12,7 @@ public enum Render {
         ])
         for t in tasks {
             table.append([
-                String(t.taskID), t.name, t.status.rawValue, t.strategy, t.workload,
+                String(t.taskID), t.name, t.paused == nil ? t.status.rawValue : "paused", t.strategy, t.workload,
                 Formatting.steps(done: t.stepsDone, total: t.stepsTotal), Formatting.metric(t.best?.value),
                 Formatting.timestamp(t.createdAt),
             ])
@@ -34,6 +34,7 @@ public enum Render {
         if let s = d.startedAt { fields.append(("started", Formatting.timestamp(s))) }
         if let f = d.finishedAt { fields.append(("finished", Formatting.timestamp(f))) }
         if let e = d.error { fields.append(("error", TunectlError.oneLine(e))) }
+        if let p = d.paused { fields.insert(("paused", TunectlError.oneLine(p) + " (resumes by itself once writes succeed)"), at: 0) }
         out += keyValues(fields)
         if !d.members.isEmpty {
             out += "\n" + memberTable(d.members, metric: d.objective.metric).render()

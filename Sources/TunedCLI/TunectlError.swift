@@ -27,6 +27,18 @@ public struct TunectlError: Error, Sendable, Equatable, CustomStringConvertible 
         return oneLine(text)
     }
 
+    /// What tunectl prints for `error` on stderr: `Error: ` and its one line; a file that does
+    /// not validate prints every problem, one per line (`FILE:LINE: field: what to fix`).
+    public static func report(for error: any Error) -> String {
+        let remote = (error as? RPCClientError)?.remoteError ?? (error as? RPCError)
+        if let problems = remote?.validationProblems, problems.count > 1 {
+            let files = Set(problems.map(\.file))
+            let header = "Error: \(files.count == 1 ? files.first! : "the files") \(files.count == 1 ? "has" : "have") \(problems.count) problems:"
+            return ([header] + problems.map { oneLine($0.text) }).joined(separator: "\n") + "\n"
+        }
+        return "Error: " + message(for: error) + "\n"
+    }
+
     /// Newlines and runs of whitespace become single spaces, so a message is one line.
     public static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }

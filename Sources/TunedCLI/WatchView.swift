@@ -12,6 +12,8 @@ public struct WatchView: Sendable {
         public var etaSeconds: Double?
         public var members: [MemberSummary]
         public var at: Double
+        /// Why the daemon has paused (a full disk), while it has.
+        public var paused: String?
 
         public init(
             status: TaskStatus, stepsDone: Int64, stepsTotal: Int64, best: BestMetric?, etaSeconds: Double?,
@@ -30,12 +32,14 @@ public struct WatchView: Sendable {
             self.init(
                 status: d.status, stepsDone: d.stepsDone, stepsTotal: d.stepsTotal, best: d.best,
                 etaSeconds: d.etaSeconds, members: d.members, at: at)
+            paused = d.paused
         }
 
         public init(_ p: TaskProgress) {
             self.init(
                 status: p.status, stepsDone: p.stepsDone, stepsTotal: p.stepsTotal, best: p.best,
                 etaSeconds: p.etaSeconds, members: p.members, at: p.at)
+            paused = p.paused
         }
     }
 
@@ -65,6 +69,7 @@ public struct WatchView: Sendable {
         if !s.status.isFinal { text += " eta " + Formatting.duration(eta) }
         let running = s.members.filter { $0.status == .running }.count
         if !s.members.isEmpty { text += " members \(running)/\(s.members.count) running" }
+        if let p = s.paused { text += " — paused: " + TunectlError.oneLine(p) }
         return text
     }
 

@@ -20,6 +20,7 @@ import TunedEngine
 ///     [command_workloads]
 ///     allow_users = ["alice"]
 ///     allow_groups = ["ml"]
+///     writable_paths = ["/srv/ml"]   # ReadWritePaths= of the service (WritablePaths.swift)
 ///
 /// Every key is optional. Command-line flags override the file, the file overrides the
 /// defaults. `parse` is pure (no I/O): it reads the text and reports every problem with its
@@ -38,6 +39,9 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Names from `[command_workloads]`, with the line each was written on.
     public var allowUsers: [Name] = []
     public var allowGroups: [Name] = []
+    /// Directories the service may write to besides its own (`[command_workloads]
+    /// writable_paths`): absolute, normalised, no characters systemd would read specially.
+    public var writablePaths: [Name] = []
 
     public struct Name: Sendable, Equatable {
         public var name: String
@@ -59,7 +63,7 @@ public struct DaemonConfig: Sendable, Equatable {
             "max_request_bytes", "max_connections", "idle_timeout_seconds", "segment_memory_mb", "segment_cpu_seconds",
             "segment_wall_seconds",
         ],
-        "command_workloads": ["allow_users", "allow_groups"],
+        "command_workloads": ["allow_users", "allow_groups", "writable_paths"],
     ]
 
     /// Reads a configuration file's text; throws every problem found (file:line: key: what to fix).
@@ -93,6 +97,7 @@ public struct DaemonConfig: Sendable, Equatable {
             reader.unknownKeys(cw, table: "command_workloads")
             c.allowUsers = reader.names(cw, "allow_users", what: "user")
             c.allowGroups = reader.names(cw, "allow_groups", what: "group")
+            c.writablePaths = reader.directories(cw, "writable_paths")
         }
         if !reader.problems.isEmpty {
             // In file order (a stable sort: problems of one line keep the order they were found in).
@@ -240,6 +245,41 @@ struct Reader {
                 continue
             }
             out.append(.init(s, line: v.line))
+        }
+        return out
+    }
+
+    /// Absolute directory paths that can go into a systemd `ReadWritePaths=` line unquoted.
+    mutating func directories(_ t: DocTable, _ key: String) -> [DaemonConfig.Name] {
+        guard let e = t[key] else { return [] }
+        let example = "e.g. \(key) = [\"/srv/ml\"]"
+        guard let a = e.value.array else {
+            problem(e.value.line, "command_workloads", key, "must be an array of directories, \(example); got \(e.value.typeName) \(e.value.shown)")
+            return []
+        }
+        var out: [DaemonConfig.Name] = []
+        for v in a {
+            guard let s = v.string else {
+                problem(v.line, "command_workloads", key, "\(v.shown) is not a directory; write absolute paths in quotes, \(example)")
+                continue
+            }
+            let path = s.count > 1 && s.hasSuffix("/") ? String(s.dropLast()) : s
+            let special = path.first { $0.isWhitespace || "\"'\\%;".contains($0) || ($0.asciiValue.map { $0 < 0x20 || $0 == 0x7f } ?? false) }
+            let why: String? =
+                if !path.hasPrefix("/") { "is not an absolute path (it must start with /)" }
+                else if path == "/" { "is the whole file system; name the directories programs write to, e.g. \"/home\" or \"/srv/ml\"" }
+                else if path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+                    "is not a normalised path (no `.`, `..` or `//` in it)"
+                }
+                else if let c = special {
+                    "contains \(c.isWhitespace ? "white space" : "`\(c)`"), which systemd's ReadWritePaths= would read specially; rename or link the directory"
+                }
+                else { nil }
+            if let why {
+                problem(v.line, "command_workloads", key, "\(v.shown) \(why)")
+                continue
+            }
+            out.append(.init(path, line: v.line))
         }
         return out
     }

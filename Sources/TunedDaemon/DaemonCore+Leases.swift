@@ -1,3 +1,4 @@
+import Foundation
 import TunedEngine
 import TunedRPC
 import TunedStore
@@ -18,7 +19,7 @@ extension DaemonCore {
         for (key, seg) in live.sorted(by: { $0.key < $1.key }) where seg.worker == worker {
             guard live.removeValue(forKey: key) != nil else { continue }
             let id = TunedStore.SegmentID(key)
-            logger.warning("segment \(id): \(how)")
+            logger.warning("task \(seg.taskID) trial \(seg.trialID) segment \(id) failed: \(how)")
             do { try await serialized { try await leaseEnded(id, seg, error: how) } } catch {
                 logger.error("segment \(id): ending the lease of an exited worker: \(error)")
             }
@@ -29,18 +30,26 @@ extension DaemonCore {
     func leaseEnded(_ id: TunedStore.SegmentID, _ seg: LiveSegment, error: String) async throws {
         // A task that has ended has no strategy to tell: `expireLeases` sweeps its lease.
         guard let state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else { return }
-        _ = try await commitStep(
-            seg, segment: id, worker: seg.worker,
-            event: .segmentFailed(trial: member, error: error, attempt: seg.attempts + 1), state: state,
-            strategy: state.strategy
-        ) { retry in
-            if !retry { logger.warning("segment \(id) (trial \(seg.trialID)): \(error); retries exhausted, trial failed") }
-            return .failed(error: error, retry: retry, trialStatus: .failed)
+        var committed = false
+        do {
+            committed = try await commitStep(
+                seg, segment: id, worker: seg.worker,
+                event: .segmentFailed(trial: member, error: error, attempt: seg.attempts + 1), state: state,
+                strategy: state.strategy
+            ) { retry in
+                if !retry { logger.warning("task \(seg.taskID) trial \(seg.trialID) segment \(id): \(error); retries exhausted, trial failed") }
+                return .failed(error: error, retry: retry, trialStatus: .failed)
+            }
+        } catch let e as StoreError where Self.isIOFault(e) {
+            // Not committed: the lease is given back without an attempt once writes succeed.
+            faulted[id.rawValue] = seg.worker
+            pauseForIO("ending segment \(id): \(e.message)")
         }
+        if committed { await recordLeaseFailure(id, seg, error: error) }
     }
 
     /// `worker.lease` with `wait_seconds`: when nothing is queued, wait (checking every 10 ms
-    /// whether anything changed: a submit, a finish, an expiry) until a segment can be leased
+    /// whether anything changed: a submit, a finish, an expiry, a retry's delay ending) until a segment can be leased
     /// or the time is up. Idle workers then start within milliseconds of a submit instead of
     /// after their next poll.
     func leaseWaiting(_ p: WorkerLeaseParams) async throws -> WorkerLeaseResult {
@@ -52,6 +61,10 @@ extension DaemonCore {
             if r.lease != nil || shuttingDown || wait == 0 { return r }
             while changes == seen, !shuttingDown {
                 if ContinuousClock.now >= deadline || Task.isCancelled { return .idle(retryAfterSeconds: 0) }
+                if let t = nextRetryAt, Date() >= t {
+                    nextRetryAt = nil
+                    break
+                }
                 try? await Task.sleep(for: .milliseconds(10))
             }
         }

@@ -28,11 +28,9 @@ extension DaemonCore {
         do {
             features = try TaskFeaturesFile.parse(text, file: p.text == nil ? file + ".json" : file)
         } catch {
-            let first = error.problems.first
-            let more = error.problems.count > 1 ? " (and \(error.problems.count - 1) more problem(s))" : ""
-            throw RPCError.validationFailed(
-                (first?.message ?? "invalid features file") + more, file: first?.file ?? file, line: first?.line,
-                field: first?.field)
+            throw RPCError.validationFailed(problems: error.problems.map {
+                ValidationProblem(file: $0.file, line: $0.line, column: $0.column, field: $0.field, message: $0.message)
+            })
         }
         if let k = p.topK, k < 1 { throw RPCError.invalidParams(field: "top_k", "must be ≥ 1, got \(k)") }
         let (policy, label, _) = try await activeRecommendationPolicy()
@@ -104,12 +102,20 @@ extension DaemonCore {
         return out.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
     }
 
-    /// What the task's built-in workload says about itself (nil for a command workload, which
-    /// describes nothing the daemon can see), built at submit so that a workload the workers
-    /// could not build — or a model too large for this machine's memory — is refused with the
-    /// reason instead of failing in every worker.
+    /// The task's features: what its built-in workload says about itself, refined by the task
+    /// file's `[features]`; for a command workload, its `[features]` (the daemon cannot see
+    /// inside the program), with the step budget and a fixed batch size added. Built at submit
+    /// so that a workload the workers could not build — or a model too large for this
+    /// machine's memory — is refused with the reason instead of failing in every worker.
     static func describeWorkload(_ spec: TaskSpec, file: String) throws(RPCError) -> TaskDescription? {
-        guard spec.workload["kind"]?.stringValue != "command" else { return nil }
+        guard spec.workload["kind"]?.stringValue != "command" else {
+            var d = spec.features ?? TaskDescription()
+            d.stepBudget = d.stepBudget ?? spec.budget.steps
+            if d.batchSize == nil, case .fixed(let v)? = spec.search.parameters["batch_size"] {
+                d.batchSize = v.doubleValue.map { Int($0) }
+            }
+            return d
+        }
         let workload: any Workload<Double>
         do {
             workload = try WorkloadFactory.make(spec.workload, baseDirectory: spec.baseDirectory, scalar: Double.self)
@@ -129,7 +135,7 @@ extension DaemonCore {
         case .fixed(let v)?: d.batchSize = v.doubleValue.map { Int($0) } ?? d.batchSize
         default: d.batchSize = nil
         }
-        return d
+        return spec.features.map { d.refined(by: $0) } ?? d
     }
 
     /// Why a model of `parameters` cannot train here, if it cannot: a worker holds the float32

@@ -41,9 +41,11 @@ extension DaemonCore: RPCHandler {
     }
 
     static func progress(_ d: TaskDetail, at: Double = Date().timeIntervalSince1970) -> TaskProgress {
-        TaskProgress(
+        var p = TaskProgress(
             taskID: d.taskID, status: d.status, stepsDone: d.stepsDone, stepsTotal: d.stepsTotal, best: d.best,
             etaSeconds: d.etaSeconds, members: d.members, at: at)
+        p.paused = d.paused
+        return p
     }
 
     /// Methods whose success may change what a watcher (or a waiting `worker.lease`) sees.

@@ -23,6 +23,16 @@ public actor DaemonCore {
     var ticks = 0
     /// Who may submit command workloads (ops: `[command_workloads]` of the configuration file).
     var commandPolicy = CommandWorkloadPolicy(daemonUID: getuid())
+    /// What a connection must show in `worker.hello` to act as a worker (DaemonCore+Workers.swift).
+    var workerSecret = WorkerSecret.generate()
+    /// Set while a full or failing disk has paused leasing (DaemonCore+IOPause.swift).
+    var ioPause: IOPause?
+    /// Leases to give back without counting an attempt once writes succeed again: segment → worker.
+    var faulted: [Int64: String] = [:]
+    /// How many times each live segment has ended in an I/O fault (bounded: `maxIOFaultsPerSegment`).
+    var ioFaults: [Int64: Int] = [:]
+    /// The earliest time a retried segment's delay ends (`Store.retryDelay`), for long polls.
+    var nextRetryAt: Date?
 
     struct TaskState {
         var strategy: Strategy
@@ -83,6 +93,8 @@ public actor DaemonCore {
 
     public func setCommandPolicy(_ policy: CommandWorkloadPolicy) { commandPolicy = policy }
 
+    public func setWorkerSecret(_ secret: WorkerSecret) { workerSecret = secret }
+
     var storeDirectory: String { URL(fileURLWithPath: storePath).deletingLastPathComponent().path }
 
     // MARK: Start-up
@@ -102,6 +114,12 @@ public actor DaemonCore {
     /// the strategy as failed attempts, which retries them or fails the trial
     /// (DaemonCore+Leases.swift).
     public func expireLeases() async {
+        // While writes fail nothing expires through a strategy (a renewal the store could not
+        // write is not the worker's fault); the pause is probed on its back-off instead.
+        if ioPause != nil {
+            await probeIOPause()
+            if ioPause != nil { return }
+        }
         do {
             var ended = 0
             // One `now` for both reads: a live lease that expires between them must go through
@@ -110,7 +128,7 @@ public actor DaemonCore {
             let now = Date()
             for (id, owner) in try await store.expiredLeases(now: now) {
                 guard let seg = live.removeValue(forKey: id.rawValue) else { continue }
-                logger.warning("segment \(id): lease expired (worker \(owner))")
+                logger.warning("task \(seg.taskID) trial \(seg.trialID) segment \(id) failed: lease expired (worker \(owner))")
                 do { try await serialized { try await leaseExpired(id, seg) } } catch {
                     logger.error("segment \(id): ending the expired lease through the strategy: \(error)")
                 }
@@ -128,16 +146,17 @@ public actor DaemonCore {
 
     // MARK: Dispatch
 
-    public func handle(_ request: RPCRequest, peer: PeerCredentials?) async -> RPCResponse? {
+    public func handle(_ request: RPCRequest, caller: Caller) async -> RPCResponse? {
         let id = request.id
         do {
-            let result = try await dispatch(request, peer: peer)
+            let result = try await dispatch(request, caller: caller)
             noteChange(request.method, result)
             guard let id else { return nil }
             return RPCResponse(id: id, body: .result(result))
         } catch let e as RPCError {
             return id == nil ? nil : .error(id: id, e)
         } catch let e as StoreError {
+            if Self.isIOFault(e) { pauseForIO("\(request.method): \(e.message)") }
             let rpc: RPCError
             switch e.code {
             case .leaseLost: rpc = RPCError(.leaseExpired, "lease lost: \(e.message)")
@@ -152,8 +171,9 @@ public actor DaemonCore {
         }
     }
 
-    func dispatch(_ r: RPCRequest, peer: PeerCredentials?) async throws -> RPCValue {
+    func dispatch(_ r: RPCRequest, caller: Caller) async throws -> RPCValue {
         func out<T: Encodable>(_ v: T) throws -> RPCValue { try RPCCoding.value(of: v) }
+        let peer = caller.peer
         switch r.method {
         case RPCMethodName.daemonStatus: return try out(await status())
         case RPCMethodName.taskSubmit:
@@ -164,39 +184,21 @@ public actor DaemonCore {
             let p = r.params == nil || r.params!.isNull ? TaskListParams() : try r.decodeParams(TaskListParams.self)
             return try out(await list(p))
         case RPCMethodName.taskGet: return try out(await detail(try r.decodeParams(TaskIDParams.self).taskID))
-        case RPCMethodName.taskResults: return try out(await results(try r.decodeParams(TaskIDParams.self).taskID))
+        case RPCMethodName.taskResults:
+            return try out(await withFailureReasons(await results(try r.decodeParams(TaskIDParams.self).taskID)))
         case RPCMethodName.taskLineage: return try out(await lineage(try r.decodeParams(TaskIDParams.self).taskID))
         case RPCMethodName.taskCurves: return try out(await curves(try r.decodeParams(TaskCurvesParams.self)))
         case RPCMethodName.trialList:
             let p = try r.decodeParams(TrialListParams.self)
             var rows = try await results(p.taskID).trials
             if let s = p.status { rows = rows.filter { s.contains($0.status) } }
-            return try out(rows)
+            return try out(await withFailureReasons(rows, task: p.taskID))
+        case RPCMethodName.trialLogs: return try out(await trialLogs(try r.decodeParams(TrialLogsParams.self)))
         case RPCMethodName.taskCancel: return try out(await cancel(try r.decodeParams(TaskIDParams.self).taskID))
         case RPCMethodName.taskWatch: return try out(await detail(try r.decodeParams(TaskWatchParams.self).taskID))
-        case RPCMethodName.workerHello:
-            _ = try r.decodeParams(WorkerHelloParams.self)
-            return try out(WorkerHelloResult(heartbeatSeconds: leaseSeconds / 3, leaseSeconds: leaseSeconds))
-        case RPCMethodName.workerLease: return try out(await leaseWaiting(try r.decodeParams(WorkerLeaseParams.self)))
-        case RPCMethodName.workerHeartbeat:
-            let p = try r.decodeParams(WorkerSegmentParams.self)
-            return try out(WorkerHeartbeatResult(leaseSeconds: leaseSeconds, stop: try await renew(p.segmentID, p.workerID)))
-        case RPCMethodName.workerReport:
-            let p = try r.decodeParams(WorkerReportParams.self)
-            let stop = try await renew(p.segmentID, p.workerID)
-            // In place: copying the segment out would copy its whole metric table per report
-            // (quadratic in the segment's rows; docs/PERFORMANCE.md, "Daemon").
-            if live[p.segmentID] != nil {
-                for m in p.metrics { live[p.segmentID]!.metrics["\(m.step)/\(m.name)"] = m }
-            }
-            return try out(WorkerReportResult(accepted: p.metrics.count, stop: stop))
-        case RPCMethodName.workerFinish:
-            let p = try r.decodeParams(WorkerFinishParams.self)
-            var result = try await serialized { try await finish(p) }
-            // The finish is committed whatever happens next: a lease that cannot be granted now
-            // is simply not in the reply (the worker then long-polls worker.lease).
-            if p.leaseNext == true { result.lease = (try? await lease(WorkerLeaseParams(workerID: p.workerID)))?.lease }
-            return try out(result)
+        case RPCMethodName.workerHello, RPCMethodName.workerLease, RPCMethodName.workerHeartbeat,
+            RPCMethodName.workerReport, RPCMethodName.workerFinish:
+            return try await dispatchWorker(r, caller: caller)
         case RPCMethodName.recommend: return try out(await recommend(try r.decodeParams(RecommendParams.self)))
         case RPCMethodName.policyFit:
             let p = r.params == nil || r.params!.isNull ? PolicyFitParams() : try r.decodeParams(PolicyFitParams.self)
@@ -219,9 +221,9 @@ public actor DaemonCore {
         let size = (try? FileManager.default.attributesOfItem(atPath: storePath)[.size] as? NSNumber)?.int64Value
         let busy = Set(live.values.map(\.worker)).count
         return DaemonStatus(
-            version: "0.1.0", uptimeSeconds: Date().timeIntervalSince(startedAt), pid: getpid(),
+            version: TunedVersion.string, uptimeSeconds: Date().timeIntervalSince(startedAt), pid: getpid(),
             workers: .init(configured: workersConfigured, alive: workersAlive(), busy: busy), tasks: counts,
-            socket: socketPath, store: .init(path: storePath, sizeBytes: size))
+            socket: socketPath, store: .init(path: storePath, sizeBytes: size, error: ioPause?.reason))
     }
 
     /// What a submit needs that touches none of the daemon's state: the parsed task file, the
@@ -244,11 +246,10 @@ public actor DaemonCore {
         do {
             spec = try TaskFile.parse(p.text, file: file, baseDirectory: base, format: p.format == .toml ? .toml : .json)
         } catch {
-            // Report the first problem that has a line (a "missing table" has none), so that
-            // the reply always points into the file when it can.
-            let first = error.problems.first(where: { $0.line != nil }) ?? error.problems.first
-            let more = error.problems.count > 1 ? " (and \(error.problems.count - 1) more problem(s))" : ""
-            throw RPCError.validationFailed((first?.message ?? "invalid task file") + more, file: first?.file ?? file, line: first?.line, field: first?.field)
+            // Every problem, one line each; data's file/line/field point into the file when they can.
+            throw RPCError.validationFailed(problems: error.problems.map {
+                ValidationProblem(file: $0.file, line: $0.line, column: $0.column, field: $0.field, message: $0.message)
+            })
         }
         let description = try describeWorkload(spec, file: file)
         let strategy: Strategy
@@ -289,6 +290,13 @@ public actor DaemonCore {
         if spec.workload["kind"]?.stringValue != "command", noiseEvery > 0 {
             specJSON["noise_scale_every"] = .number(Double(noiseEvery))
             if spec.strategy.noiseScaleEvery == nil { specJSON["noise_scale_max_overhead"] = .number(0.02) }
+        }
+        // Who submitted it: a command workload's program runs as that user when the daemon is root.
+        if let peer {
+            specJSON["submitter"] = .object([
+                "uid": .number(Double(peer.uid)), "gid": .number(Double(peer.gid)),
+                "groups": .array((PeerCredentials.supplementaryGroups(of: peer.uid).nilIfEmpty ?? [peer.gid]).map { .number(Double($0)) }),
+            ])
         }
         let objective = TunedStore.Objective(metric: spec.objective.metric.rawValue, mode: spec.objective.mode == .min ? .min : .max)
         let id = try await store.createTask(
@@ -335,10 +343,12 @@ public actor DaemonCore {
         var out: [TaskSummary] = []
         for t in try await store.listTasks(status: statuses, limit: p.limit ?? 1000) {
             let (done, total, best) = try await progress(t)
-            out.append(TaskSummary(
+            var row = TaskSummary(
                 taskID: t.id.rawValue, name: t.name, status: wire(t.status), strategy: t.strategy,
                 workload: workloadKind(t), stepsDone: done, stepsTotal: total, best: best,
-                createdAt: t.createdAt.timeIntervalSince1970, finishedAt: t.finishedAt?.timeIntervalSince1970))
+                createdAt: t.createdAt.timeIntervalSince1970, finishedAt: t.finishedAt?.timeIntervalSince1970)
+            row.paused = t.status.isTerminal ? nil : ioPause?.reason
+            out.append(row)
         }
         return out
     }
@@ -364,7 +374,14 @@ public actor DaemonCore {
         if let f = FinalBest.pick(candidates, mode: t.objectiveMode) {
             best = BestMetric(value: f.value, trialID: trials[f.index].id.rawValue, step: Int64(f.step))
         }
-        return (trials.reduce(0) { $0 + Int64($1.stepsDone) }, steps * Int64(trials.count), best)
+        // Steps to train: the budget of each trial that may still train; a trial that never will
+        // (pruned by ASHA, failed, diverged, or any trial of a succeeded task) counts the steps it
+        // reached, so a finished ASHA task is at 100 % rather than at its survivors' share.
+        let total = trials.reduce(Int64(0)) { sum, tr in
+            let over = tr.status == .pruned || tr.status == .failed || tr.status == .diverged || (t.status == .succeeded && tr.status.isTerminal)
+            return sum + (over ? Int64(tr.stepsDone) : steps)
+        }
+        return (trials.reduce(0) { $0 + Int64($1.stepsDone) }, total, best)
     }
 
     func detail(_ id: Int64) async throws -> TaskDetail {
@@ -380,12 +397,14 @@ public actor DaemonCore {
                 lastMetric: inFlight[$0.id.rawValue] ?? latestCommitted(t.objectiveMetric, $0.finalMetricsJSON),
                 workerID: $0.status == .running ? workerOf[$0.id.rawValue] : nil)
         }
-        return TaskDetail(
+        var detail = TaskDetail(
             taskID: id, name: t.name, status: wire(t.status), strategy: t.strategy, workload: workloadKind(t),
             objective: wireObjective(t),
             members: members, stepsDone: done, stepsTotal: total, best: best,
             createdAt: t.createdAt.timeIntervalSince1970, startedAt: t.startedAt?.timeIntervalSince1970,
             finishedAt: t.finishedAt?.timeIntervalSince1970, error: t.error)
+        detail.paused = t.status.isTerminal ? nil : ioPause?.reason
+        return detail
     }
 
     func results(_ id: Int64) async throws -> TunedRPC.TaskResults {
@@ -433,6 +452,7 @@ public actor DaemonCore {
 
     func lease(_ p: WorkerLeaseParams) async throws -> WorkerLeaseResult {
         if shuttingDown { return .idle(retryAfterSeconds: 1) }
+        if let pause = ioPause { return .idle(retryAfterSeconds: max(0.5, pause.nextProbe.timeIntervalSinceNow)) }
         guard let l = try await store.leaseNextSegment(worker: p.workerID, leaseDuration: leaseSeconds) else {
             return .idle(retryAfterSeconds: 0.5)
         }
@@ -440,7 +460,7 @@ public actor DaemonCore {
         let meta = (try? JSONValue.parse(Data(l.taskSpecJSON.utf8)))?.objectValue ?? [:]
         // The worker creates the folder when it writes there (a mkdir here, on the actor, was a
         // quarter of the daemon's CPU with short segments: ext4 scans for recently deleted inodes).
-        let dir = "\(storeDirectory)/checkpoints/\(seg.taskID)/\(seg.trialID)/\(seg.id)"
+        let dir = checkpointDirectory(task: seg.taskID.rawValue, trial: seg.trialID.rawValue, segment: seg.id.rawValue)
         live[seg.id.rawValue] = LiveSegment(
             taskID: seg.taskID.rawValue, trialID: seg.trialID, start: seg.startStep, end: seg.endStep,
             worker: p.workerID, attempts: seg.attempts)
@@ -453,7 +473,18 @@ public actor DaemonCore {
             segmentID: seg.id.rawValue, taskID: seg.taskID.rawValue, trialID: seg.trialID.rawValue,
             config: parse(seg.configJSON), startStep: Int64(seg.startStep), endStep: Int64(seg.endStep),
             restoreCheckpoint: l.checkpoint?.path, checkpointDir: dir, leaseSeconds: leaseSeconds,
-            workload: RPCValue(meta["workload"] ?? .object([:])), strategy: .object(strategy)))
+            workload: RPCValue(meta["workload"] ?? .object([:])), strategy: .object(strategy), runAs: runAs(meta)))
+    }
+
+    /// Whom a command segment's program runs as: the submitter, when this daemon runs as root
+    /// and the submitter is not root (never root on another user's behalf); nil otherwise.
+    func runAs(_ meta: [String: JSONValue]) -> RunAs? {
+        guard geteuid() == 0, meta["workload"]?["kind"]?.stringValue == "command",
+            let who = meta["submitter"]?.objectValue, let uid = who["uid"]?.doubleValue, let gid = who["gid"]?.doubleValue,
+            uid != 0
+        else { return nil }
+        let groups = who["groups"]?.arrayValue?.compactMap { $0.doubleValue.map { UInt32($0) } } ?? [UInt32(gid)]
+        return RunAs(uid: UInt32(uid), gid: UInt32(gid), groups: groups)
     }
 
     /// Renews the lease; returns `stop` (the task was cancelled or ended).
@@ -467,14 +498,25 @@ public actor DaemonCore {
         return t.status.isTerminal
     }
 
-    func finish(_ p: WorkerFinishParams) async throws -> WorkerFinishResult {
-        guard let seg = live[p.segmentID] else { throw RPCError.leaseExpired(segmentID: p.segmentID) }
+    /// Commits how a segment ended. `checkpointRefusal`: why the checkpoint it names may not be
+    /// committed (`CheckpointCheck`); the segment then fails with that reason.
+    func finish(_ p: WorkerFinishParams, checkpointRefusal: String? = nil) async throws -> WorkerFinishResult {
+        guard let seg = live[p.segmentID], seg.worker == p.workerID else { throw RPCError.leaseExpired(segmentID: p.segmentID) }
         let sid = TunedStore.SegmentID(p.segmentID)
+        if p.status == .failed, p.fault == .io, try await ioFaultEnded(p, seg) {
+            return WorkerFinishResult(committed: false)
+        }
+        var p = p
+        if let checkpointRefusal {
+            logger.error("segment \(p.segmentID) (task \(seg.taskID), trial \(seg.trialID)): checkpoint refused: \(checkpointRefusal)")
+            (p.status, p.checkpoint, p.error) = (.failed, nil, "checkpoint refused: \(checkpointRefusal)")
+        }
         guard let state = try await taskState(seg.taskID), let member = state.memberByTrial[seg.trialID] else {
             // The task has ended (cancelled, or failed): record the segment's end, nothing more.
             live[p.segmentID] = nil
             if p.status == .ok, let c = p.checkpoint {
                 let out = try await store.commitSegment(sid, worker: p.workerID, metrics: metrics(seg), checkpoint: checkpoint(c))
+                ioFaults[p.segmentID] = nil
                 return WorkerFinishResult(committed: !out.alreadyCommitted)
             }
             try? await store.failSegment(sid, worker: p.workerID, error: p.error ?? "failed", retry: false, trialStatus: .stopped)
@@ -498,16 +540,27 @@ public actor DaemonCore {
                 : .segmentFailed(trial: member, error: p.error ?? "failed", attempt: seg.attempts + 1)
             failure = (p.error ?? p.status.rawValue, p.status == .diverged ? TunedStore.TrialStatus.diverged : .failed)
         }
-        let committed = try await commitStep(
-            seg, segment: sid, worker: p.workerID, event: event, state: state, strategy: state.strategy
-        ) { retry in
-            if let failure {
-                logger.warning("segment \(p.segmentID) (trial \(seg.trialID)) \(p.status.rawValue): \(failure.error)\(retry ? "; retried" : "")")
-                return .failed(error: failure.error, retry: retry, trialStatus: failure.status)
+        let committed: Bool
+        do {
+            committed = try await commitStep(
+                seg, segment: sid, worker: p.workerID, event: event, state: state, strategy: state.strategy
+            ) { retry in
+                if let failure {
+                    logger.warning("\(Self.failureLogLine(task: seg.taskID, trial: seg.trialID, segment: p.segmentID, status: p.status.rawValue, reason: Self.failureReason(p), error: failure.error, retry: retry))")
+                    return .failed(error: failure.error, retry: retry, trialStatus: failure.status)
+                }
+                return .committed(metrics: metrics(seg), checkpoint: p.checkpoint.map(checkpoint))
             }
-            return .committed(metrics: metrics(seg), checkpoint: p.checkpoint.map(checkpoint))
+        } catch let e as StoreError where Self.isIOFault(e) {
+            // Nothing was committed; the segment is redone (no attempt counted) once writes succeed.
+            live[p.segmentID] = nil
+            faulted[p.segmentID] = p.workerID
+            pauseForIO("committing segment \(p.segmentID): \(e.message)")
+            throw e
         }
         live[p.segmentID] = nil
+        ioFaults[p.segmentID] = nil
+        if committed, failure != nil { await recordFailure(p, seg) }
         return WorkerFinishResult(committed: committed)
     }
 
@@ -522,10 +575,11 @@ public actor DaemonCore {
         var strategy = strategy
         let actions = strategy.handle(event)
         let (effects, retry) = StrategyDriver.effects(actions, trialByMember: state.trialByMember)
+        let segmentEnd = end(retry)
         let committed: Bool
         do {
             committed = try await store.commitStrategyStep(StrategyStep(
-                task: TunedStore.TaskID(seg.taskID), segment: sid, worker: worker, end: end(retry), eventTrial: seg.trialID,
+                task: TunedStore.TaskID(seg.taskID), segment: sid, worker: worker, end: segmentEnd, eventTrial: seg.trialID,
                 eventJSON: event.recordJSON, effects: effects))
         } catch {
             // The strategy moved on in memory but the store did not: rebuild it from the store next time.
@@ -538,6 +592,11 @@ public actor DaemonCore {
         }
         state.strategy = strategy
         tasks[seg.taskID] = state
+        if retry, case .failed = segmentEnd {
+            // The store holds the retry back for its delay; a long-polling worker wakes then.
+            let at = Date().addingTimeInterval(Store.retryDelay(attempt: seg.attempts + 1))
+            nextRetryAt = min(nextRetryAt ?? at, at)
+        }
         for case .completeTask(let best) in actions {
             tasks[seg.taskID] = nil
             logger.info("task \(seg.taskID) finished: \(best.map { "best trial \($0.trial), \($0.objective)" } ?? "no trial completed")")
@@ -591,6 +650,10 @@ public actor DaemonCore {
 // MARK: Conversions
 
 func jsonText(_ o: [String: JSONValue]) -> String { RPCValue(JSONValue.object(o)).jsonText }
+
+extension Array {
+    var nilIfEmpty: Self? { isEmpty ? nil : self }
+}
 
 func parse(_ json: String) -> RPCValue { (try? RPCValue.parse(json)) ?? .null }
 

@@ -20,6 +20,9 @@ public struct ServeOptions: Sendable {
     public var segmentLimits = SegmentLimits()
     /// Who may submit command workloads (`[command_workloads]`); nil = the daemon's user and root.
     public var commandPolicy: CommandWorkloadPolicy?
+    /// `[command_workloads] writable_paths`; under systemd (`$INVOCATION_ID` set) the daemon
+    /// warns at start about unfinished command tasks whose workdir lies outside them.
+    public var writablePaths: [String] = []
     /// Called once the socket accepts connections (sd_notify `READY=1` goes here).
     public var onReady: @Sendable () -> Void = {}
     /// Called when a graceful shutdown begins, before anything stops (`STOPPING=1`).
@@ -47,7 +50,16 @@ public enum DaemonMain {
             store: store, storePath: options.storePath, socketPath: options.socketPath,
             leaseSeconds: options.leaseSeconds, logger: logger)
         if let policy = options.commandPolicy { await core.setCommandPolicy(policy) }
+        let secret = try WorkerSecret.forDaemon()
+        await core.setWorkerSecret(secret)
         try await core.recover()
+        if ProcessInfo.processInfo.environment["INVOCATION_ID"] != nil {
+            let unfinished = try await store.listTasks(status: [.queued, .running], limit: 100_000)
+            let roots = WritablePaths.roots(storePath: options.storePath, configured: options.writablePaths)
+            for w in WritablePaths.warnings(tasks: unfinished.map { ($0.id.rawValue, $0.name, $0.specJSON) }, roots: roots) {
+                logger.warning("\(w)")
+            }
+        }
 
         // systemd Type=notify: READY once the socket accepts, watchdog pings while the core
         // answers, STOPPING when a graceful shutdown begins (no-ops without $NOTIFY_SOCKET).
@@ -75,7 +87,7 @@ public enum DaemonMain {
             fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0])
         let supervisor = WorkerSupervisor(
-            executable: exe, socketPath: options.socketPath, count: options.workers, logLevel: options.logLevel,
+            executable: exe, socketPath: options.socketPath, count: options.workers, secret: secret, logLevel: options.logLevel,
             segmentLimits: options.segmentLimits,
             logger: Logger(label: "tuned.supervisor"),
             onExit: { worker, how in Task { await core.workerExited(worker, how) } })

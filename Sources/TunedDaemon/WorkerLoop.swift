@@ -6,9 +6,12 @@ import TunedWorker
 import Glibc
 #endif
 
-/// `tuned worker`: hello, then lease → run (heartbeats from a second connection) → report →
-/// finish, until the daemon goes away. The finish asks for the next lease in the same round
-/// trip (`lease_next`); only when none is queued does the worker long-poll `worker.lease`.
+/// `tuned worker`: hello (proving the daemon's worker secret), then lease → run (heartbeats
+/// from a second connection, which says hello too) → report → finish, until the daemon goes
+/// away. The finish asks for the next lease in the same round trip (`lease_next`); only when
+/// none is queued does the worker long-poll `worker.lease`. An error the daemon answers with
+/// (a full disk: `store unavailable`) is waited out on a back-off; a failure of the segment
+/// caused by the disk is reported as `fault: "io"` (`DiskFault`).
 public enum WorkerMain {
     final class Flags: @unchecked Sendable {
         private let lock = NSLock()
@@ -23,7 +26,7 @@ public enum WorkerMain {
         }
     }
 
-    public static func run(socketPath: String, workerID: String, limits: SegmentLimits = SegmentLimits()) -> Int32 {
+    public static func run(socketPath: String, workerID: String, secret: String, limits: SegmentLimits = SegmentLimits()) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         var logger = Logger(label: "tuned.worker")
         logger[metadataKey: "worker.id"] = "\(workerID)"
@@ -37,19 +40,33 @@ public enum WorkerMain {
             return 1
         }
         do {
-            let hello = try client.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: workerID, pid: getpid()))
+            let helloParams = WorkerHelloParams(workerID: workerID, pid: getpid(), secret: secret)
+            let hello = try client.call(RPCMethods.WorkerHello.self, helloParams)
             let segmentLogger = logger
             var runner = SegmentRunner(wallClockLimit: limits.wallSeconds, log: { line in segmentLogger.info("\(line)") })  // command output, warnings
             runner.cpuTimeLimit = limits.cpuSeconds
             runner.memoryLimitBytes = limits.memoryBytes
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             var next: Lease?  // granted with the previous finish
+            var refusals = 0  // consecutive errors answered to worker.lease
             while true {
                 let lease: Lease
                 if let n = next {
                     (lease, next) = (n, nil)
                 } else {
-                    let r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID, waitSeconds: 5))
+                    let r: WorkerLeaseResult
+                    do {
+                        r = try client.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: workerID, waitSeconds: 5))
+                        refusals = 0
+                    } catch {
+                        // The daemon answered with an error (its store cannot write): wait, don't exit.
+                        guard let remote = error.remoteError, remote.knownCode != .unauthorized else { throw error }
+                        refusals += 1
+                        let delay = min(0.25 * Double(1 << min(refusals, 5)), 8)
+                        logger.warning("worker.lease: \(remote.message); asking again in \(delay) s")
+                        Thread.sleep(forTimeInterval: delay)
+                        continue
+                    }
                     guard let l = r.lease else {
                         Thread.sleep(forTimeInterval: r.retryAfterSeconds ?? 0.5)
                         continue
@@ -65,7 +82,10 @@ public enum WorkerMain {
                     while !flags.done {
                         Thread.sleep(forTimeInterval: interval)
                         if flags.done { break }
-                        if hc == nil { hc = try? RPCClient(socketPath: socketPath) }
+                        if hc == nil {
+                            hc = try? RPCClient(socketPath: socketPath)
+                            if (try? hc?.call(RPCMethods.WorkerHello.self, helloParams)) == nil { hc = nil }
+                        }
                         do {
                             let h = try hc?.call(RPCMethods.WorkerHeartbeat.self, WorkerSegmentParams(workerID: workerID, segmentID: lease.segmentID))
                             if h?.stop == true { flags.stop = true }
@@ -91,6 +111,11 @@ public enum WorkerMain {
                 do {
                     var finish = result.finishParams(workerID: workerID, segmentID: lease.segmentID)
                     finish.leaseNext = true
+                    if finish.status == .failed, result.outcome != .cancelled,
+                        DiskFault.isDiskFault(error: finish.error, stderrTail: finish.stderrTail, checkpointDirectory: lease.checkpointDir)
+                    {
+                        finish.fault = .io
+                    }
                     next = try client.call(RPCMethods.WorkerFinish.self, finish).lease
                 } catch {
                     if let e = error.remoteError {

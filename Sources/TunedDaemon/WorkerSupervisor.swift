@@ -6,8 +6,9 @@ import ServiceLifecycle
     import Glibc
 #endif
 
-/// Spawns N `tuned worker` children, restarts one that exits (back-off 0.5 s doubling to 30 s,
-/// reset after 30 s of life), and on graceful shutdown terminates them (SIGTERM, then SIGKILL
+/// Spawns N `tuned worker` children, each given the daemon's `WorkerSecret` on its standard
+/// input (never in argv or the environment), restarts one that exits (back-off 0.5 s doubling
+/// to 30 s, back to 0.5 s once a worker has run for `healthyAfter` seconds), and on graceful shutdown terminates them (SIGTERM, then SIGKILL
 /// after `grace` seconds). A worker's stderr passes through to the daemon's; when a worker
 /// ends unasked, `onExit` gets its id and how it ended, with its last words (a Swift
 /// `Fatal error: …` line if there is one), so that the segment it held fails with the reason.
@@ -15,6 +16,7 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
     let executable: URL
     let socketPath: String
     let count: Int
+    let secret: WorkerSecret
     let logLevel: Logger.Level
     let logger: Logger
     /// Per-segment limits, passed to each worker on its command line.
@@ -25,7 +27,7 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
     private var stopping = false
 
     init(
-        executable: URL, socketPath: String, count: Int, logLevel: Logger.Level,
+        executable: URL, socketPath: String, count: Int, secret: WorkerSecret, logLevel: Logger.Level,
         segmentLimits: SegmentLimits = SegmentLimits(), logger: Logger,
         onExit: @escaping @Sendable (_ worker: String, _ how: String) -> Void = { _, _ in }
     ) {
@@ -33,6 +35,7 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
         self.executable = executable
         self.socketPath = socketPath
         self.count = count
+        self.secret = secret
         self.logLevel = logLevel
         self.segmentLimits = segmentLimits
         self.logger = logger
@@ -58,8 +61,9 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
     static func environment() -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
-        // systemd's notification socket is the daemon's alone (NotifyAccess=main).
-        for k in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { env[k] = nil }
+        // systemd's notification socket is the daemon's alone (NotifyAccess=main); the worker
+        // secret travels on stdin.
+        for k in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", WorkerSecret.environmentKey] { env[k] = nil }
         if env["OPENBLAS_CORETYPE"] == nil, let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
             if cpu.contains(" avx512f") {
                 env["OPENBLAS_CORETYPE"] = "SkylakeX"
@@ -76,9 +80,11 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
         while !lock.withLock({ stopping }) {
             let p = Process()
             p.executableURL = executable
-            p.arguments = ["worker", "--socket", socketPath, "--id", id, "--log-level", logLevel.rawValue]
+            p.arguments = ["worker", "--socket", socketPath, "--id", id, "--secret-from-stdin", "--log-level", logLevel.rawValue]
                 + Self.arguments(segmentLimits)
             p.environment = env
+            let stdin = Pipe()
+            p.standardInput = stdin
             let stderr = StderrTail()
             p.standardError = stderr.pipe
             let done = DispatchSemaphore(value: 0)
@@ -93,6 +99,9 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
                 processes[id] = p
                 return true
             }
+            // `Process.run()` has closed the child's (read) end in this process.
+            if ok { try? stdin.fileHandleForWriting.write(contentsOf: Data((secret.value + "\n").utf8)) }
+            try? stdin.fileHandleForWriting.close()
             if ok {
                 logger.info("worker \(id) started", metadata: ["worker.id": "\(id)", "pid": "\(p.processIdentifier)"])
                 stderr.start()
@@ -106,7 +115,7 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
                 logger.warning(
                     "worker \(id) exited (status \(p.terminationStatus)); restarting in \(backoff) s",
                     metadata: ["worker.id": "\(id)"])
-                if Date().timeIntervalSince(started) > 30 { backoff = 0.5 }
+                if Date().timeIntervalSince(started) >= Self.healthyAfter { backoff = 0.5 }
             } else if lock.withLock({ stopping }) {
                 return
             }
@@ -114,6 +123,9 @@ final class WorkerSupervisor: Service, @unchecked Sendable {
             backoff = min(backoff * 2, 30)
         }
     }
+
+    /// Seconds of life after which a worker's exit no longer lengthens the restart delay.
+    static let healthyAfter = 10.0
 
     /// `tuned worker`'s flags for `limits`.
     static func arguments(_ limits: SegmentLimits) -> [String] {

@@ -63,14 +63,7 @@ public struct ASHA: TuningStrategy, Equatable {
         segmentSteps = budget.effectiveSegmentSteps
         self.maxRetries = maxRetries
         self.objective = objective
-        var r: [Int] = []
-        var k = settings.gracePeriod
-        while k < budget.steps {
-            r.append(k)
-            let (next, overflow) = k.multipliedReportingOverflow(by: settings.reductionFactor)
-            if overflow { break }
-            k = next
-        }
+        let r = ASHASettings.rungs(gracePeriod: settings.gracePeriod, reductionFactor: settings.reductionFactor, steps: budget.steps)
         rungs = r
         recorded = Array(repeating: [], count: r.count)
         values = Array(repeating: nil, count: trials.count)

@@ -69,6 +69,11 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
     /// interval behind are allowed only past it, so a member cannot go back twice to the same
     /// place and every member makes progress.
     var exploitedFrom: [Int]
+    /// Whether a member's `latest` result is its own committed checkpoint, trained with its
+    /// current configuration. A recipient takes its donor's result until its next interval
+    /// finishes; until then it is no donor (its checkpoint at that step, if any, is an older
+    /// one of its own, written with another configuration and seed).
+    var ownsLatest: [Bool]
     /// Sync: the index of the generation being trained.
     public private(set) var generation = 0
     public private(set) var best: TrialOutcome?
@@ -108,6 +113,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
         latest = Array(repeating: nil, count: trials.count)
         ownBest = Array(repeating: nil, count: trials.count)
         exploitedFrom = Array(repeating: -1, count: trials.count)
+        ownsLatest = Array(repeating: false, count: trials.count)
     }
 
     /// Member i's seed with `member_seeds = "distinct"`: SplitMix64 of (task seed, i), below
@@ -148,6 +154,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
             let value = objective.value(after: metrics, previous: ownBest[m]) ?? last
             if objective.select == .best { ownBest[m] = value }
             latest[m] = Result(step: step, value: value, metrics: reported)
+            ownsLatest[m] = true
             if settings.synchronous {
                 states[m] = .waiting
                 return barrierIfComplete()
@@ -198,6 +205,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
             optimizerReinitialised: explored.optimizerChanged, generation: from / settings.interval, step: from)
         configs[recipient] = explored.config
         latest[recipient] = latest[donor]
+        ownsLatest[recipient] = false
         exploitedFrom[recipient] = from
         let seg = Segment(trial: recipient, start: from, end: min(from + settings.interval, steps), fromCheckpoint: e.donorCheckpoint)
         states[recipient] = .running(seg, attempt: 1)
@@ -300,7 +308,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
         let nq = Self.quantileCount(order.count, settings.quantile)
         guard nq > 0, order.suffix(nq).contains(m) else { return continueMember(m) }
         let donors = order.prefix(nq).filter { d in
-            d != m && latest[d]!.step >= step - settings.interval && latest[d]!.step > exploitedFrom[m]
+            d != m && ownsLatest[d] && latest[d]!.step >= step - settings.interval && latest[d]!.step > exploitedFrom[m]
         }
         guard !donors.isEmpty else { return continueMember(m) }
         let r = rng(step / settings.interval, m)
@@ -311,7 +319,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
     mutating func replaceLost(_ m: Int) -> [StrategyAction] {
         guard case .lost(let reason) = states[m] else { return [] }
         let mine = latest[m]?.step ?? 0
-        let order = ranked(activeWithResults().filter { m != $0 && latest[$0]!.step >= mine && latest[$0]!.step < steps })
+        let order = ranked(activeWithResults().filter { m != $0 && ownsLatest[$0] && latest[$0]!.step >= mine && latest[$0]!.step < steps })
         let top = Array(order.prefix(max(Self.quantileCount(order.count, settings.quantile), 1)))
         guard !top.isEmpty else {
             states[m] = .failed(reason)

@@ -106,7 +106,7 @@ struct TaskValidator {
         }.map(\.element)
     }
 
-    static let tables = ["workload", "search", "strategy", "budget", "objective"]
+    static let tables = ["workload", "search", "strategy", "budget", "objective", "features"]
     static let topKeys = ["name", "description"] + tables
 
     // MARK: Reporting
@@ -269,13 +269,14 @@ struct TaskValidator {
         let strategy = validateStrategy(
             strategyTable, kind: strategyKind, budget: budget, objective: objective, search: search,
             searchTable: root["search"]?.value.table)
+        let features = subtable(root, "features").map { validateFeatures($0) }  // TaskFile+Features.swift
 
         guard let name, let workload, let search, let strategy, let budget, let objective, problems.isEmpty else {
             return nil
         }
         var spec = TaskSpec(
             name: name, description: description, workload: workload, search: search, strategy: strategy,
-            budget: budget, objective: objective, baseDirectory: baseDirectory)
+            budget: budget, objective: objective, baseDirectory: baseDirectory, features: features)
         spec.warnings = warnings
         return spec
     }
@@ -656,9 +657,8 @@ struct TaskValidator {
                     } else { a.gracePeriod = n }
                 } else { problem(g.value, tn, "grace_period", "must be an integer, got \(g.value.typeName) \(g.value.shown)") }
             } else if let steps {
-                // Default: three halvings below the maximum, as Hyperband's s_max = log_rf(R/r).
-                let rf = a.reductionFactor
-                a.gracePeriod = max(1, steps / (rf * rf * rf))
+                // Default: three rungs below the maximum (Hyperband's s_max = log_rf(R/r) = 3), none near the end.
+                a.gracePeriod = ASHASettings.defaultGracePeriod(steps: steps, reductionFactor: a.reductionFactor)
             }
             spec.asha = a
         case .batchSweep:

@@ -18,11 +18,16 @@ public struct TaskSpec: Sendable, Equatable {
     /// What validation accepted but the user should see (`file:line: [search] weight_decy:
     /// … did you mean 'weight_decay'?`); the daemon returns them in the submit reply.
     public var warnings: [TaskProblem] = []
+    /// The `[features]` table: what the task file says about its model and data (the
+    /// features-file schema, docs/META.md); nil without one.
+    public var features: TaskDescription?
 
     public init(
         name: String, description: String? = nil, workload: [String: JSONValue], search: SearchSpace,
-        strategy: StrategySpec, budget: Budget, objective: Objective = Objective(), baseDirectory: String = "."
+        strategy: StrategySpec, budget: Budget, objective: Objective = Objective(), baseDirectory: String = ".",
+        features: TaskDescription? = nil
     ) {
+        self.features = features
         self.name = name
         self.description = description
         self.workload = workload
@@ -326,6 +331,34 @@ public struct ASHASettings: Sendable, Equatable {
     public init(reductionFactor: Int = 3, gracePeriod: Int) {
         self.reductionFactor = reductionFactor
         self.gracePeriod = gracePeriod
+    }
+
+    /// The rungs: grace·rf^k for every k with grace·rf^k < `steps`, ascending.
+    public static func rungs(gracePeriod: Int, reductionFactor: Int, steps: Int) -> [Int] {
+        var r: [Int] = []
+        var k = gracePeriod
+        while k >= 1, k < steps {
+            r.append(k)
+            let (next, overflow) = k.multipliedReportingOverflow(by: reductionFactor)
+            if overflow { break }
+            k = next
+        }
+        return r
+    }
+
+    /// The grace period when the task file gives none: ⌈steps/rf³⌉, so that at most three rungs
+    /// lie below the budget (Hyperband's s_max = 3) and the top one near steps/rf; raised, for
+    /// small budgets, until the top rung leaves at least ⌈steps/(2·rf)⌉ steps after it. The old
+    /// ⌊steps/rf³⌋ could put a rung just before the end (37·27 = 999 of 1,000 steps), where a
+    /// promotion decides nothing.
+    public static func defaultGracePeriod(steps: Int, reductionFactor rf: Int) -> Int {
+        guard steps > 1, rf >= 2 else { return 1 }
+        let (square, o1) = rf.multipliedReportingOverflow(by: rf)
+        let (cube, o2) = square.multipliedReportingOverflow(by: rf)
+        var g = o1 || o2 ? 1 : max(1, steps / cube + (steps % cube == 0 ? 0 : 1))
+        let tail = steps / (2 * rf) + (steps % (2 * rf) == 0 ? 0 : 1)
+        while g < steps, let top = rungs(gracePeriod: g, reductionFactor: rf, steps: steps).last, steps - top < tail { g += 1 }
+        return g
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TunedEngine
 
 /// How a `TaskDescription` becomes the numeric vector the policy's regressions read:
 /// logarithms of sizes, the matrix fraction, task-type indicators; then standardised with the
@@ -8,8 +9,13 @@ public struct FeatureEncoding: Sendable, Equatable, Codable {
     public static let names = [
         "log10_parameter_count", "depth", "log10_widest_layer", "matrix_parameter_fraction", "log10_dataset_size",
         "log10_input_size", "log10_output_size", "is_classification", "is_regression", "is_mlp",
-        "log10_batch_size", "log10_step_budget", "log10_gradient_noise_scale",
+        "log10_batch_size", "log10_step_budget", "log10_gradient_noise_scale", "is_cnn", "is_rnn", "is_transformer",
     ]
+    /// The model-kind indicators added after the first policies: appended, so that a policy
+    /// fitted before them (13 features, e.g. the shipped default) encodes exactly as it did. A
+    /// history in which one of them is 0 for every task does not count it as a regressor
+    /// (`PolicyFitter`), so such a history fits as before they existed.
+    public static let laterKindIndicators = 13..<16
 
     public var names: [String]
     public var means: [Double]
@@ -26,6 +32,8 @@ public struct FeatureEncoding: Sendable, Equatable, Codable {
             task.map { $0 == "classification" ? 1 : 0 }, task.map { $0 == "regression" ? 1 : 0 },
             d.modelKind.map { $0 == "mlp" ? 1 : 0 }, lg(d.batchSize), lg(d.stepBudget),
             d.gradientNoiseScale.map { log10($0) },
+            d.modelKind.map { $0 == "cnn" ? 1 : 0 }, d.modelKind.map { $0 == "rnn" ? 1 : 0 },
+            d.modelKind.map { $0 == "transformer" ? 1 : 0 },
         ]
     }
 

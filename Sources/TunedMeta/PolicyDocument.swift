@@ -1,3 +1,4 @@
+import TunedEngine
 import TunedOptim
 
 /// A recommendation policy: versioned JSON with its provenance (docs/META.md, "Policy

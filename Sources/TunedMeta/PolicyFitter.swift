@@ -1,4 +1,5 @@
 import Foundation
+import TunedEngine
 import TunedMath
 import TunedOptim
 
@@ -162,9 +163,11 @@ public enum PolicyFitter {
     }
 
     /// A ridge model of y on the rows z, λ by LOTO; a constant model when there are too few
-    /// rows for the regression (fewer than features + 3).
+    /// rows for the regression (fewer than features + 3; a model-kind indicator that is 0 in
+    /// every row is no regressor and does not count).
     static func target(_ z: [[Double]], _ y: [Double]) throws -> TargetModel {
         let n = y.count, p = z.first?.count ?? 0
+        let unused = FeatureEncoding.laterKindIndicators.filter { j in j < p && z.allSatisfy { $0[j] == 0 } }.count
         let mean = y.reduce(0, +) / Double(n)
         let low = y.min()!, high = y.max()!
         // Leave-one-out of the constant model: yᵢ − mean of the others.
@@ -175,7 +178,7 @@ public enum PolicyFitter {
         let constant = TargetModel(
             intercept: mean, coefficients: Array(repeating: 0, count: p), lambda: .infinity, lotoRMSE: constantLoto,
             count: n, low: low, high: high)
-        guard n >= p + 3 else { return constant }
+        guard n >= p - unused + 3 else { return constant }
         var best = constant
         for lambda in lambdas {
             var sse = 0.0

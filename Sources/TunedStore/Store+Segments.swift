@@ -68,7 +68,8 @@ public struct CommitOutcome: Sendable, Hashable {
 
 extension Store {
     /// Atomically takes the oldest queued segment of a queued or running task whose trial is
-    /// pending (so a paused trial waits, and a trial never runs two segments at once), marks
+    /// pending (so a paused trial waits, and a trial never runs two segments at once) and whose
+    /// retry delay (`not_before`, see `retryDelay`) has passed, marks
     /// it leased to `worker` until `now + leaseDuration`, its trial running and its task running.
     /// - Returns: nil when there is no work.
     public func leaseNextSegment(worker: String, now: Date = Date(), leaseDuration: TimeInterval) async throws
@@ -83,8 +84,9 @@ extension Store {
                         JOIN tasks k ON k.id = s.task_id
                         JOIN trials t ON t.id = s.trial_id
                         WHERE s.status = 'queued' AND k.status IN ('queued', 'running') AND t.status = 'pending'
+                          AND (s.not_before IS NULL OR s.not_before <= ?)
                         ORDER BY s.id LIMIT 1
-                        """)
+                        """, arguments: [now.storeTime])
             else { return nil }
             let expires = now.addingTimeInterval(leaseDuration)
             try db.execute(
@@ -255,9 +257,13 @@ extension Store {
             try db.execute(
                 sql: """
                     UPDATE segments SET status = ?, lease_owner = NULL, lease_expires_at = NULL,
-                        attempts = attempts + 1, error = ?, updated_at = ? WHERE id = ?
+                        attempts = attempts + 1, error = ?, not_before = ?, updated_at = ? WHERE id = ?
                     """,
-                arguments: [retry ? SegmentStatus.queued : .failed, error, now.storeTime, id])
+                arguments: [
+                    retry ? SegmentStatus.queued : .failed, error,
+                    retry ? now.addingTimeInterval(Self.retryDelay(attempt: segment.attempts + 1)).storeTime : nil,
+                    now.storeTime, id,
+                ])
             try db.execute(
                 sql: """
                     UPDATE trials SET status = ?, error = ?, updated_at = ?
@@ -266,6 +272,36 @@ extension Store {
                 arguments: [
                     retry ? TrialStatus.pending : trialStatus, retry ? nil : error, now.storeTime, segment.trialID,
                 ])
+        }
+    }
+
+    /// How long a segment that failed its `attempt`-th time waits before it can be leased again:
+    /// 0.5 s, doubling per attempt, at most 30 s.
+    public static func retryDelay(attempt: Int) -> TimeInterval {
+        min(30, 0.5 * pow(2, Double(max(0, min(attempt, 16) - 1))))
+    }
+
+    /// Gives `worker`'s lease of a segment back without counting an attempt: the segment is
+    /// queued again (from the same checkpoint) and its trial pending. For leases that ended
+    /// through no fault of the segment's (the disk was full: `DaemonCore`'s I/O pause).
+    /// Returns false when the lease was no longer `worker`'s (or the segment not leased).
+    @discardableResult
+    public func releaseLease(_ id: SegmentID, worker: String, now: Date = Date()) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE segments SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+                    WHERE id = ? AND status = 'leased' AND lease_owner = ?
+                    """,
+                arguments: [now.storeTime, id, worker])
+            guard db.changesCount > 0 else { return false }
+            try db.execute(
+                sql: """
+                    UPDATE trials SET status = 'pending', updated_at = ?
+                    WHERE id = (SELECT trial_id FROM segments WHERE id = ?) AND status = 'running'
+                    """,
+                arguments: [now.storeTime, id])
+            return true
         }
     }
 

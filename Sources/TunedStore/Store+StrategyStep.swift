@@ -112,9 +112,13 @@ extension Store {
                 try db.execute(
                     sql: """
                         UPDATE segments SET status = ?, lease_owner = NULL, lease_expires_at = NULL,
-                            attempts = attempts + 1, error = ?, updated_at = ? WHERE id = ?
+                            attempts = attempts + 1, error = ?, not_before = ?, updated_at = ? WHERE id = ?
                         """,
-                    arguments: [retry ? SegmentStatus.queued : .failed, error, now.storeTime, segment.id])
+                    arguments: [
+                        retry ? SegmentStatus.queued : .failed, error,
+                        retry ? now.addingTimeInterval(Self.retryDelay(attempt: segment.attempts + 1)).storeTime : nil,
+                        now.storeTime, segment.id,
+                    ])
                 try db.execute(
                     sql: """
                         UPDATE trials SET status = ?, error = ?, updated_at = ?

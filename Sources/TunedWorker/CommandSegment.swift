@@ -22,6 +22,7 @@ struct CommandSegment {
     func environment(config: String, checkpointDir: String, restoreDir: String) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
+        env[workerSecretEnvironmentKey] = nil  // the daemon's, never the program's
         if env["PYTHONUNBUFFERED"] == nil { env["PYTHONUNBUFFERED"] = "1" }
         env.merge(workload.env) { $1 }
         env["TUNED_CONFIG"] = config
@@ -33,6 +34,9 @@ struct CommandSegment {
         env["TUNED_TRIAL"] = String(lease.trialID)
         env["TUNED_SEGMENT"] = String(lease.segmentID)
         env["TUNED_SEED"] = String(seed)
+        if let who = lease.runAs, let user = RunAsUser.account(who.uid) {
+            (env["HOME"], env["USER"], env["LOGNAME"]) = (user.home, user.name, user.name)
+        }
         return env
     }
 
@@ -75,6 +79,7 @@ struct CommandSegment {
             for name in try fm.contentsOfDirectory(atPath: checkpointDir.path) {
                 try fm.removeItem(at: checkpointDir.appendingPathComponent(name))
             }
+            if let who = lease.runAs { try RunAsUser.hand(checkpointDir, to: who) }
         } catch {
             return fail("cannot prepare the checkpoint directory \(checkpointDir.path): \(error.localizedDescription)")
         }
@@ -88,9 +93,7 @@ struct CommandSegment {
             return fail("\(error)")
         }
 
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = Array(workload.command.dropFirst())
+        var argv = [executable.path] + Array(workload.command.dropFirst())
         // Memory and CPU limits: prlimit(1) sets RLIMIT_AS / RLIMIT_CPU on itself, then
         // executes the program in the same process, which therefore starts under them.
         let prefix = ResourceUsage.prlimitPrefix(memoryBytes: memoryLimitBytes, cpuSeconds: cpuTimeLimit)
@@ -98,9 +101,15 @@ struct CommandSegment {
             guard let prlimit = ResourceUsage.prlimitPath else {
                 return fail("the worker has per-segment memory/CPU limits but prlimit(1) is not installed (Debian: apt-get install util-linux)")
             }
-            process.executableURL = URL(fileURLWithPath: prlimit)
-            process.arguments = prefix + [executable.path] + Array(workload.command.dropFirst())
+            argv = [prlimit] + prefix + argv
         }
+        // The submitter's identity: setpriv(1) sets uid, gid and groups, then executes the rest.
+        if let who = lease.runAs {
+            do { argv = try RunAsUser.prefix(who) + argv } catch { return fail("\(error)") }
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         process.currentDirectoryURL = directory
         process.environment = env
         process.standardInput = FileHandle.nullDevice
@@ -235,8 +244,10 @@ struct CommandSegment {
             } else if signalled {
                 let name = strsignal(status).map { String(cString: $0) } ?? "signal \(status)"
                 result.outcome = .failed(error: "\(workload.command[0]) was killed by signal \(status) (\(name))", stderrTail: tail)
+                result.reason = FailureReason.fromStderr(tail)  // a crash's last words, if any
             } else if status != 0 {
                 result.outcome = .failed(error: "\(workload.command[0]) exited with status \(status)", stderrTail: tail)
+                result.reason = FailureReason.fromStderr(tail)  // the traceback's last line
             } else {
                 result.outcome = checkpointOutcome(checkpointDir, lastStep: sink.lastStep, tail: tail)
             }
@@ -318,6 +329,7 @@ final class CommandOutput: @unchecked Sendable {
     private var pendingMetrics: [MetricPoint] = []
     private var pendingLines: [String] = []
     private var tail: [UInt8] = []
+    private var tailTruncated = false
     private let tailLimit: Int
     private var _warnings: [String] = []
     private var _warningCount = 0
@@ -357,12 +369,24 @@ final class CommandOutput: @unchecked Sendable {
     func stderr(_ chunk: ArraySlice<UInt8>) {
         lock.withLock {
             tail += chunk
-            if tail.count > tailLimit { tail.removeFirst(tail.count - tailLimit) }
+            if tail.count > tailLimit {
+                tail.removeFirst(tail.count - tailLimit)
+                tailTruncated = true
+            }
         }
     }
 
+    /// The stderr kept: whole lines only (a line cut by the byte bound is dropped), at most
+    /// `LineTail.defaultMaxLines` of them.
     var stderrTailText: String? {
-        lock.withLock { tail.isEmpty ? nil : String(decoding: tail, as: UTF8.self) }
+        lock.withLock {
+            guard !tail.isEmpty else { return nil }
+            var text = String(decoding: tail, as: UTF8.self)
+            if tailTruncated, let nl = text.firstIndex(of: "\n"), text.index(after: nl) < text.endIndex {
+                text = String(text[text.index(after: nl)...])
+            }
+            return LineTail.bounded(text, maxBytes: tailLimit)
+        }
     }
 
     /// Metrics and log lines since the last call.

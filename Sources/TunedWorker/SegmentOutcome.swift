@@ -26,8 +26,15 @@ public struct SegmentResult: Sendable, Equatable {
     /// first 100 are kept, `warningCount` counts them all.
     public var warnings: [String]
     public var warningCount: Int
-    /// The last (at most `SegmentRunner.stderrTailBytes`) bytes of a command's stderr.
+    /// The last lines of a command's stderr (at most `SegmentRunner.stderrTailBytes` bytes and
+    /// `LineTail.defaultMaxLines` lines).
     public var stderrTail: String?
+    /// A failure's reason in one line when the program said it (`KeyError: 'lr'`, the last
+    /// line of its traceback); otherwise `finishParams` takes the error's first line.
+    public var reason: String?
+    /// The worker's lines for this segment (the program's ordinary stdout lines, warnings):
+    /// the last 50 lines / 8 KiB.
+    public var workerLog: String?
     /// Wall-clock seconds of the whole segment.
     public var seconds: Double
 
@@ -46,6 +53,15 @@ public struct SegmentResult: Sendable, Equatable {
     /// The `worker.finish` request for this result. `cancelled` and `timedOut` finish as
     /// `failed` (the protocol's answer to `stop: true`); `diverged` carries the step in `error`.
     public func finishParams(workerID: String, segmentID: SegmentID) -> WorkerFinishParams {
+        var p = finishParamsWithoutLog(workerID: workerID, segmentID: segmentID)
+        if p.status != .ok {
+            p.reason = reason ?? FailureReason.fromError(p.error ?? p.status.rawValue)
+            p.workerLog = workerLog
+        }
+        return p
+    }
+
+    private func finishParamsWithoutLog(workerID: String, segmentID: SegmentID) -> WorkerFinishParams {
         switch outcome {
         case .ok(let ref):
             return WorkerFinishParams(workerID: workerID, segmentID: segmentID, status: .ok, checkpoint: ref, stderrTail: stderrTail)

@@ -45,7 +45,7 @@ public struct SegmentRunner: Sendable {
 
     public init(
         wallClockLimit: Double? = nil, cpuTimeLimit: Double? = nil, memoryLimitBytes: UInt64? = nil,
-        killGracePeriod: Double = 5, stderrTailBytes: Int = 4096,
+        killGracePeriod: Double = 5, stderrTailBytes: Int = LineTail.defaultMaxBytes,
         log: @escaping @Sendable (String) -> Void = SegmentRunner.logToStandardError
     ) {
         self.wallClockLimit = wallClockLimit
@@ -78,16 +78,23 @@ public struct SegmentRunner: Sendable {
         if table["kind"]?.stringValue == CommandWorkload.kind {
             let workload: CommandWorkload
             do { workload = try CommandWorkload(table: table) } catch { return fail(Self.message(error)) }
+            // The worker's lines for this segment are also kept, for a failure's log.
+            let lines = LineTail(), log = self.log
+            let segmentLog: @Sendable (String) -> Void = { line in
+                log(line)
+                lines.append(line)
+            }
             let ignored = workload.ignoredKeys.map { "[workload]: key '\($0)' is not used by kind 'command' (used: \(CommandWorkload.keys.sorted().joined(separator: ", ")))" }
-            for w in ignored { log("warning: \(w)") }
+            for w in ignored { segmentLog("warning: \(w)") }
             let segment = CommandSegment(
                 lease: lease, workload: workload, seed: settings.seed, workDirectory: workDirectory,
                 wallClockLimit: wallClockLimit, cpuTimeLimit: cpuTimeLimit, memoryLimitBytes: memoryLimitBytes,
-                killGracePeriod: killGracePeriod, stderrTailBytes: stderrTailBytes, log: log)
+                killGracePeriod: killGracePeriod, stderrTailBytes: stderrTailBytes, log: segmentLog)
             var result = segment.run(
                 config: settings.programConfig, onMetrics: onMetrics, isCancelled: isCancelled)
             result.warnings = ignored + result.warnings
             result.warningCount += ignored.count
+            result.workerLog = lines.text
             result.seconds = Date().timeIntervalSince(t0)
             return result
         }

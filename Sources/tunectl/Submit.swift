@@ -15,7 +15,8 @@ extension Tunectl {
                 (datasets, commands) resolve against the file's folder.
 
                 With --wait, tunectl then waits for the task to end, prints its final status and best \
-                metric, and exits 1 if the task failed or was cancelled.
+                metric, and exits 1 if the task failed or was cancelled; for a failed task it prints the \
+                first failure's reason and the last lines of its stderr (`tunectl logs` has the rest).
 
                 Examples:
                   tunectl submit examples/digits-random.toml
@@ -58,6 +59,7 @@ extension Tunectl {
                 var line = "task \(detail.taskID) \(detail.status.rawValue): best \(Render.best(detail.best, objective: detail.objective))"
                 if let e = detail.error { line += "; error: " + TunectlError.oneLine(e) }
                 emit(line + "\n")
+                if detail.status == .failed { emit(firstFailureSummary(session, taskID: detail.taskID)) }
             }
             let status = CLIExitStatus.forFinishedTask(detail.status)
             if status != .success { throw ExitCode(status.rawValue) }

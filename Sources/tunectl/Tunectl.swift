@@ -23,6 +23,7 @@ struct Tunectl: ParsableCommand {
               tunectl list
               tunectl status 7
               tunectl results 7                            # best config, trials
+              tunectl logs 7 12                            # why trial 12 failed: reason, stderr tail
               tunectl export 7 --format csv > trials.csv
               tunectl lineage 7                            # who copied whom (PBT)
               tunectl plot 7 --out task7.svg               # curves and the winning lineage
@@ -33,8 +34,9 @@ struct Tunectl: ParsableCommand {
             Exit status: 0 success, 1 a task failed or an error (one line on stderr says what to \
             fix), 2 a mistake in the command line.
             """,
+        version: TunedVersion.string,
         subcommands: [
-            Submit.self, List.self, Status.self, Watch.self, Cancel.self, Results.self, Trials.self, Export.self,
+            Submit.self, List.self, Status.self, Watch.self, Cancel.self, Results.self, Trials.self, Logs.self, Export.self,
             Lineage.self, Plot.self, Daemon.self, Recommend.self, Policy.self, BatchSize.self,
         ]
     )
@@ -55,12 +57,12 @@ struct Tunectl: ParsableCommand {
         Glibc.exit(status)
     }
 
-    /// Prints `error` (one line for ours, the parser's message with usage for command-line
+    /// Prints `error` (one line for ours — a line per problem for a file that does not validate — the parser's message with usage for command-line
     /// mistakes, help text to stdout) and returns the exit status.
     static func report(_ error: any Error) -> Int32 {
         switch error {
         case is TunectlError, is RPCClientError, is RPCError:
-            FileHandle.standardError.write(Data(("Error: " + TunectlError.message(for: error) + "\n").utf8))
+            FileHandle.standardError.write(Data(TunectlError.report(for: error).utf8))
             return CLIExitStatus.forError(error).rawValue
         case let code as ExitCode:
             return code.rawValue

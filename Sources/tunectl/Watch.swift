@@ -10,7 +10,8 @@ extension Tunectl {
             discussion: """
                 On a terminal the view is redrawn in place; piped or redirected, one progress line is \
                 printed per update. Ends when the task ends; exit 1 if it failed or was cancelled. \
-                Ctrl-C stops watching, not the task (`tunectl cancel` does that).
+                Ctrl-C stops watching, not the task (`tunectl cancel` does that). A failed task ends with its \
+                first failure's reason and the last lines of its stderr (`tunectl logs` has the rest).
 
                 Examples:
                   tunectl watch 7
@@ -57,6 +58,7 @@ extension Tunectl {
                 }
             }
             if let e = detail.error, !global.json { emit("error: " + TunectlError.oneLine(e) + "\n") }
+            if final == .failed, !global.json { emit(firstFailureSummary(session, taskID: taskID)) }
             let status = CLIExitStatus.forFinishedTask(final)
             if status != .success { throw ExitCode(status.rawValue) }
         }

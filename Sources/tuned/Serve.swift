@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TunedDaemon
+import TunedEngine
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,6 +82,7 @@ struct Serve: AsyncParsableCommand {
         options.logLevel = level
         options.segmentLimits = c.segmentLimits
         options.commandPolicy = policy
+        options.writablePaths = c.writablePaths.map(\.name)
         do {
             try await DaemonMain.serve(options)
         } catch {
@@ -93,18 +95,33 @@ struct Serve: AsyncParsableCommand {
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate a configuration file: print every problem (file:line: key: what to fix), exit 0 or 1.")
+        abstract: "Validate a configuration file: print every problem (file:line: key: what to fix), exit 0 or 1.",
+        discussion: """
+            With --systemd-drop-in, a valid file's [command_workloads] writable_paths are printed on \
+            stdout as a systemd drop-in for tuned.service (ReadWritePaths=; nothing when the list is \
+            empty); scripts/install.sh installs it as /etc/systemd/system/tuned.service.d/writable-paths.conf.
+            """)
 
     @Argument(help: "The file (e.g. \(DaemonConfig.defaultPath)).")
     var file: String
+    @Flag(help: "Print the drop-in of the file's writable_paths on stdout instead of `FILE: OK`.")
+    var systemdDropIn = false
 
-    func run() throws { throw ExitCode(Self.check(file)) }
+    func run() throws { throw ExitCode(Self.check(file, dropIn: systemdDropIn)) }
 
-    static func check(_ file: String) -> Int32 {
+    static func check(_ file: String, dropIn: Bool = false) -> Int32 {
         do {
             let c = try DaemonConfig.load(path: file)
-            _ = try CommandWorkloadPolicy.resolve(c, file: file)
-            print("\(file): OK")
+            // Both look-ups report every problem they find, together.
+            var problems: [TaskProblem] = []
+            do { _ = try CommandWorkloadPolicy.resolve(c, file: file) } catch { problems += error.problems }
+            do { try WritablePaths.check(c, file: file) } catch { problems += error.problems }
+            if !problems.isEmpty { throw DaemonConfigError(problems) }
+            if dropIn {
+                print(WritablePaths.systemdDropIn(c, file: file) ?? "", terminator: "")
+            } else {
+                print("\(file): OK")
+            }
             return 0
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
@@ -115,7 +132,14 @@ struct CheckConfig: ParsableCommand {
 
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "worker", abstract: "A worker process (started by the daemon): lease, train, report, finish.")
+        commandName: "worker", abstract: "A worker process (started by the daemon): lease, train, report, finish.",
+        discussion: """
+            A worker proves to the daemon that it is one of its own with the daemon's worker secret: \
+            the daemon hands it to the workers it starts on their standard input (--secret-from-stdin). \
+            To start one by hand, start the daemon with TUNED_WORKER_SECRET set (16 characters or more) \
+            and the worker with the same variable; the worker removes it from its environment, so the \
+            programs it runs never see it.
+            """)
 
     @Option(help: "The daemon's socket.")
     var socket: String?
@@ -123,6 +147,8 @@ struct Worker: ParsableCommand {
     var id: String = "w\(getpid())"
     @Option(help: "Least severe log level written to stderr (as for serve).")
     var logLevel: String = "info"
+    @Flag(help: "Read the daemon's worker secret from the first line of standard input (how the daemon starts its workers).")
+    var secretFromStdin = false
 
     @Option(help: "Fail a segment whose memory exceeds this many MiB (command: RLIMIT_AS; built-in: the worker's RSS).")
     var segmentMemoryMb: UInt64?
@@ -142,7 +168,14 @@ struct Worker: ParsableCommand {
         let path = socket ?? ProcessInfo.processInfo.environment["TUNED_SOCKET"] ?? "/run/tuned/tuned.sock"
         let limits = SegmentLimits(
             memoryBytes: segmentMemoryMb.map { $0 << 20 }, cpuSeconds: segmentCpuSeconds, wallSeconds: segmentWallSeconds)
-        let status = WorkerMain.run(socketPath: path, workerID: id, limits: limits)
+        var secret = ProcessInfo.processInfo.environment[WorkerSecret.environmentKey]
+        unsetenv(WorkerSecret.environmentKey)
+        if secretFromStdin { secret = readLine(strippingNewline: true) }
+        guard let secret, !secret.isEmpty else {
+            throw ValidationError(
+                "no worker secret: a worker needs the daemon's (--secret-from-stdin, as the daemon starts its workers, or \(WorkerSecret.environmentKey))")
+        }
+        let status = WorkerMain.run(socketPath: path, workerID: id, secret: secret, limits: limits)
         if status != 0 { throw ExitCode(status) }
     }
 }

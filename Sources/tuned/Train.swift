@@ -24,7 +24,9 @@ extension Tuned {
                 \(WorkloadFactory.kinds.joined(separator: ", "))); --task reads it from a task file (TOML or JSON, docs/TASKFILE.md) \
                 instead. --config is a trial configuration (keys: \(TrialConfig.keys.sorted().joined(separator: ", "))).
                 With --checkpoint DIR the final state is written there (not when the run diverged); --restore DIR \
-                resumes from one, and the result is bit-identical to an uninterrupted run. With --exploit, the \
+                resumes from one, and the result is bit-identical to an uninterrupted run; the configuration and \
+                seed a --checkpoint was written with are kept beside it (\(TrainCheckpointConfig.fileName)), and a \
+                --restore whose --config or seed differs from them is refused, naming the keys. With --exploit, the \
                 restore is a PBT exploit: the weights and step come from the checkpoint, the hyperparameters \
                 (learning rate included) from --config, and the optimizer state is kept when the optimizer is \
                 the same (else started fresh) — what another tuner's PBT needs after it changed the config.
@@ -43,7 +45,7 @@ extension Tuned {
         @Option(help: "Train until this many steps are done.")
         var steps: Int
 
-        @Option(help: "Seed of initialisation and minibatch order (default: the configuration's \"seed\" — a PBT member's, as tunectl results shows it — else 0).")
+        @Option(help: "Seed of initialisation and minibatch order (default: the configuration's \"seed\" — a PBT member's, as tunectl results shows it — else the task file's [budget] seed with --task, else 0).")
         var seed: UInt64?
 
         @Option(help: "Record metrics every N steps.")
@@ -82,7 +84,7 @@ extension Tuned {
         }
 
         func run() throws {
-            let (table, base) = try workloadTable()
+            let (table, base, taskSeed) = try workloadTable()
             var noise: BuiltinSegment.NoiseScaleSettings?
             if noiseScaleEvery > 0 {
                 let b = noiseBatches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -91,7 +93,7 @@ extension Tuned {
             }
             // A PBT member's configuration carries its seed (`member_seeds = "distinct"`).
             var trial = try object(config, "--config")
-            var seed = self.seed ?? 0
+            var seed = self.seed ?? taskSeed ?? 0
             if let s = trial.removeValue(forKey: "seed") {
                 guard let d = LeaseSettings.seed(s) else {
                     throw Failure("--config: \"seed\" must be an integer in [0, 10^15], got \(RPCValue(s).jsonText)")
@@ -100,6 +102,19 @@ extension Tuned {
                     throw Failure("--seed \(given) and the configuration's \"seed\" \(d) differ; give one of them")
                 }
                 seed = d
+            }
+            // A plain resume keeps the checkpoint's hyperparameters: a different --config would be
+            // ignored without a word, so it is refused (--exploit is the way to change them).
+            let used = TrainCheckpointConfig(config: trial, seed: seed)
+            if let restore, !exploit, let recorded = try TrainCheckpointConfig.read(from: URL(fileURLWithPath: restore)) {
+                let differing = recorded.differences(from: used)
+                if !differing.isEmpty {
+                    throw Failure(
+                        "--restore \(restore): the checkpoint was written with another configuration (checkpoint→given): "
+                            + differing.joined(separator: ", ")
+                            + ". A plain resume would keep the checkpoint's; give its configuration to resume, or add --exploit "
+                            + "to continue from its weights with the new one (a PBT exploit)")
+                }
             }
             // The same code a worker runs for a segment (TunedWorker.BuiltinSegment).
             var segment = BuiltinSegment(
@@ -120,6 +135,7 @@ extension Tuned {
             } catch {
                 throw Failure(SegmentRunner.message(error))
             }
+            if let checkpoint, result.checkpoint != nil { try used.write(to: URL(fileURLWithPath: checkpoint)) }
             let seconds = result.trainingSeconds
             let m = result.final!
             var out: [String: JSONValue] = [
@@ -139,13 +155,15 @@ extension Tuned {
 
         private func number(_ d: Double) -> JSONValue { d.isFinite ? .number(d) : .string("\(d)") }
 
-        private func workloadTable() throws -> ([String: JSONValue], String) {
-            if let workload { return (try object(workload, "--workload"), FileManager.default.currentDirectoryPath) }
+        /// The [workload] table, the folder relative paths resolve against, and the task file's
+        /// [budget] seed (nil for --workload).
+        private func workloadTable() throws -> ([String: JSONValue], String, UInt64?) {
+            if let workload { return (try object(workload, "--workload"), FileManager.default.currentDirectoryPath, nil) }
             // The engine's loader: TOML or JSON, every problem reported with file and line,
             // dataset paths resolved against the task file's folder.
             let spec: TaskSpec
             do { spec = try TaskFile.load(path: task!) } catch { throw Failure("\(error)") }
-            return (spec.workload, URL(fileURLWithPath: task!).deletingLastPathComponent().path)
+            return (spec.workload, URL(fileURLWithPath: task!).deletingLastPathComponent().path, spec.budget.seed)
         }
 
         private func object(_ text: String, _ flag: String) throws -> [String: JSONValue] {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TunedRPC
 
 @main
 struct Tuned: AsyncParsableCommand {
@@ -13,6 +14,7 @@ struct Tuned: AsyncParsableCommand {
             DIR` checks the optimizers against reference vectors; `tuned bench` measures training, \
             optimizer and daemon speed.
             """,
+        version: TunedVersion.string,
         subcommands: [Serve.self, CheckConfig.self, Worker.self, Conformance.self, Train.self, Bench.self],
         defaultSubcommand: Serve.self
     )

@@ -67,7 +67,9 @@ import TunedRPC
         #expect(lines.last?.hasPrefix("task 42 failed: best val_loss 0.0712") == true)
         #expect(lines.last?.contains("worker exited with status 1") == true)
         #expect(daemon.waitUntilDone())
-        #expect(daemon.requests.map(\.method) == ["task.submit", "task.get"])
+        // A failed task: its first failure is asked for (`trial.logs`); a daemon without the
+        // method gets no more lines.
+        #expect(daemon.requests.map(\.method) == ["task.submit", "task.get", "trial.logs"])
         #expect(try daemon.requests[0].decodeParams(TaskSubmitParams.self).format == .json)
     }
 
@@ -211,6 +213,6 @@ final class Counter: @unchecked Sendable {
         #expect(lines.first?.contains("running") == true)
         #expect(lines.last?.contains("failed") == true)
         #expect(daemon.waitUntilDone())
-        #expect(daemon.requests.map(\.method) == ["task.watch", "task.get", "task.get"])
+        #expect(daemon.requests.map(\.method) == ["task.watch", "task.get", "task.get", "trial.logs"])
     }
 }

@@ -66,6 +66,34 @@ import TunedRPC
         #expect(Formatting.metric(value) == expected)
     }
 
+    /// Issue 12: tables print configurations to 4 significant digits; `--json` and the
+    /// export keep every digit.
+    @Test func tablesPrintConfigurationsToFourSignificantDigitsAndJSONKeepsEveryDigit() throws {
+        let lr = 0.0031622776601683794, wd = 1.2345678e-5
+        var row = Samples.trials[1]
+        row.config = ["optimizer": "adamw", "lr": .double(lr), "weight_decay": .double(wd), "batch_size": 64, "nesterov": true]
+        let table = Render.trials([row])
+        #expect(table.contains("optimizer=adamw batch_size=64 lr=0.003162 nesterov=true weight_decay=1.235e-05"), "\(table)")
+        #expect(!table.contains("0.0031622776601683794"))
+        var detail = Samples.detail(.running)
+        detail.members[0].config = row.config
+        #expect(Render.taskDetail(detail).contains("lr=0.003162"))
+        let edge = LineageEdge(
+            step: 400, at: 0, trialID: 3, donorTrialID: 1, donorStep: 400, configBefore: ["lr": .double(lr)],
+            configAfter: ["lr": .double(lr * 1.2)], changed: ["lr"], optimizerReset: false)
+        #expect(Render.changes(edge) == "lr 0.003162→0.003795")
+        let json = try #require(RPCValue.parse(Array(TrialExport(trials: [row]).json().utf8.dropLast()), maxDepth: 8).arrayValue)
+        #expect(json[0]["lr"] == .double(lr) && json[0]["weight_decay"] == .double(wd))
+    }
+
+    @Test(arguments: [
+        (0.0031622776601683794, "0.003162"), (64.0, "64"), (600.0, "600"), (0.1, "0.1"), (123456.789, "1.235e+05"),
+        (-2.5e-7, "-2.5e-07"), (1e-4, "0.0001"), (Double.nan, "NaN"),
+    ])
+    func tableNumbersHaveFourSignificantDigitsAndWholeNumbersStayWhole(value: Double, expected: String) {
+        #expect(Formatting.tableNumber(value) == expected)
+    }
+
     @Test(arguments: [(41.5, "42s"), (185, "3m 05s"), (7620, "2h 07m"), (273_600, "3d 04h")])
     func durationsReadLikeAPersonWouldSayThem(seconds: Double, expected: String) {
         #expect(Formatting.duration(seconds) == expected)

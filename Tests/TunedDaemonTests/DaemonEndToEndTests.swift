@@ -27,6 +27,16 @@ import Glibc
         var log: URL
     }
 
+    /// The worker secret of the daemons `startDaemon` starts.
+    static let workerSecret = "e2e-worker-secret-0123456789abcdef"
+
+    /// A connection that has said hello as worker `id` with the daemon's secret.
+    func fakeWorker(_ d: Daemon, _ id: String) throws -> RPCClient {
+        let c = try RPCClient(socketPath: d.socket)
+        _ = try c.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: id, pid: getpid(), secret: Self.workerSecret))
+        return c
+    }
+
     func startDaemon(workers: Int = 2, leaseSeconds: Double = 10, in existing: URL? = nil, extraArgs: [String] = []) throws -> Daemon {
         let dir = existing ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tuned-e2e-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -35,6 +45,10 @@ import Glibc
         let p = Process()
         p.executableURL = Self.productsDirectory.appendingPathComponent("tuned")
         p.arguments = ["serve", "--socket", socket, "--store", store, "--workers", "\(workers)", "--lease-seconds", "\(leaseSeconds)"] + extraArgs
+        // A known worker secret, so that tests can act as a worker (`fakeWorker`).
+        var env = ProcessInfo.processInfo.environment
+        env["TUNED_WORKER_SECRET"] = Self.workerSecret
+        p.environment = env
         // The daemon logs to a file (copied to stderr by `stop`), not to the test's own pipe:
         // a test that crashes then cannot leave an orphaned daemon holding `swift test`'s output
         // open, which made `swift test` wait forever instead of reporting the crash.

@@ -86,8 +86,10 @@ extension DaemonEndToEndTests {
         print("e2e peer credentials: \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
     }
 
-    /// --max-connections 3: the 4th connection gets one −32003 line and is closed; once one
-    /// closes, a new one is served. --idle-timeout 1: a silent connection is closed.
+    /// --max-connections 3: the 4th client connection gets one −32003 line for its first
+    /// request and is closed, while a worker's connection (its hello proves the daemon's
+    /// secret) is still served; once a client closes, a new one is served. --idle-timeout 1:
+    /// a silent connection is closed.
     @Test func connectionLimitAndIdleTimeout() throws {
         let t0 = Date()
         let d = try startDaemon(workers: 0, extraArgs: ["--max-connections", "3", "--idle-timeout", "1.5"])
@@ -105,8 +107,11 @@ extension DaemonEndToEndTests {
             #expect(reply.contains("\"result\""), "\(reply)")
             open.append(r)
         }
+        // The daemon's workers do not count against the client limit.
+        let worker = try fakeWorker(d, "w-over-the-limit")
+        #expect(try worker.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "w-over-the-limit")).lease == nil)
         let fourth = try RawConnection(path: d.socket)
-        let refusal = try #require(fourth.readLine())
+        let refusal = try #require(status(fourth, 3))
         #expect(refusal.contains("\"code\":-32003"), "\(refusal)")
         #expect(refusal.contains("limit 3"), "\(refusal)")
         #expect(fourth.readLine() == nil, "the refused connection is closed")

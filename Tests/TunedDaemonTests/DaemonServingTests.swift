@@ -180,8 +180,7 @@ extension DaemonEndToEndTests {
     @Test func leaseLongPollAnswersWhenWorkArrives() throws {
         let d = try startDaemon(workers: 0)
         defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
-        let worker = try RPCClient(socketPath: d.socket)
-        _ = try worker.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: "poll", pid: getpid()))
+        let worker = try fakeWorker(d, "poll")
         #expect(try worker.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "poll")).lease == nil)
 
         let socket = d.socket, text = taskText(trials: 1, steps: 100, segment: 100)
@@ -199,8 +198,7 @@ extension DaemonEndToEndTests {
     @Test func finishCanLeaseTheNextSegmentInTheSameRoundTrip() throws {
         let d = try startDaemon(workers: 0)
         defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
-        let c = try RPCClient(socketPath: d.socket)
-        _ = try c.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: "fake", pid: getpid()))
+        let c = try fakeWorker(d, "fake")
         _ = try submit(c, taskText(trials: 2, steps: 100, segment: 100))
         let first = try #require(try c.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "fake")).lease)
         let done = try c.call(
@@ -220,7 +218,7 @@ extension DaemonEndToEndTests {
     @Test func idleTimeoutSparesAWaitingRequest() throws {
         let d = try startDaemon(workers: 0, extraArgs: ["--idle-timeout", "1"])
         defer { _ = stop(d); try? FileManager.default.removeItem(at: d.dir) }
-        let worker = try RPCClient(socketPath: d.socket)
+        let worker = try fakeWorker(d, "poll")
         let r = try worker.call(RPCMethods.WorkerLease.self, WorkerLeaseParams(workerID: "poll", waitSeconds: 3))
         #expect(r.lease == nil)
         #expect(r.retryAfterSeconds == 0)

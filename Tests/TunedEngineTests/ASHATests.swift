@@ -34,6 +34,45 @@ private func seg(_ t: Int, _ s: Int, _ e: Int) -> Segment {
         #expect(b.rungs == [1, 3])
     }
 
+    /// Issue 12: without grace_period, the rungs never come within the last ⌈steps/(2·rf)⌉ steps
+    /// (the old ⌊steps/rf³⌋ put one at 999 of 1,000), there are at most three, and a task file
+    /// without the key gets exactly this default.
+    @Test func theDefaultGracePeriodPutsNoRungNearTheEnd() throws {
+        #expect(ASHASettings.defaultGracePeriod(steps: 1000, reductionFactor: 3) == 38)
+        #expect(ASHASettings.rungs(gracePeriod: 38, reductionFactor: 3, steps: 1000) == [38, 114, 342])
+        #expect(ASHASettings.rungs(gracePeriod: 1000 / 27, reductionFactor: 3, steps: 1000).last == 999)  // the old default
+        #expect(ASHASettings.defaultGracePeriod(steps: 270, reductionFactor: 3) == 10)
+        #expect(ASHASettings.defaultGracePeriod(steps: 10, reductionFactor: 3) == 2)  // 1 would rung at 9
+        #expect(ASHASettings.defaultGracePeriod(steps: 1, reductionFactor: 3) == 1)
+        for rf in 2...6 {
+            for steps in 1...3000 {
+                let g = ASHASettings.defaultGracePeriod(steps: steps, reductionFactor: rf)
+                let rungs = ASHASettings.rungs(gracePeriod: g, reductionFactor: rf, steps: steps)
+                let tail = (steps + 2 * rf - 1) / (2 * rf)
+                #expect(g >= 1 && g <= max(1, steps), "steps \(steps) rf \(rf): grace \(g)")
+                #expect(rungs.count <= 3, "steps \(steps) rf \(rf): \(rungs)")
+                if let top = rungs.last, steps - top < tail { Issue.record("steps \(steps) rf \(rf): rung \(top) in the last \(tail) steps") }
+            }
+        }
+        for (steps, rf, rungs) in [(1000, 3, [38, 114, 342]), (81000, 3, [3000, 9000, 27000]), (1001, 2, [126, 252, 504])] {
+            let spec = try TaskFile.parse("""
+                name = "asha"
+                [workload]
+                kind = "rosenbrock"
+                [search]
+                optimizer = "sgd"
+                lr = 0.01
+                [strategy]
+                kind = "asha"
+                reduction_factor = \(rf)
+                [budget]
+                steps = \(steps)
+                """, file: "asha.toml")
+            guard case .asha(let a) = try Strategy.make(for: spec) else { Issue.record("not asha"); return }
+            #expect(a.rungs == rungs, "steps \(steps) rf \(rf)")
+        }
+    }
+
     /// Hand-worked: rungs 1 and 3, rf = 3, minimise. The cut-off is the 1/3-quantile (linear
     /// interpolation) of the values recorded at the rung before the arriving trial.
     @Test func promotionAndPruningOnAHandWorkedExample() throws {

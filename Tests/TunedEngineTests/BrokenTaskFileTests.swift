@@ -30,7 +30,7 @@ struct BrokenCase: Sendable, CustomStringConvertible {
         ]),
         BrokenCase(file: "06_unknown_table.toml", expected: [
             "$DIR/06_unknown_table.toml: [search]: missing table; add [search] with at least optimizer = [\"adamw\"] and lr",
-            "$DIR/06_unknown_table.toml:6: [serch]: unknown table; did you mean [search]? (tables: workload, search, strategy, budget, objective)",
+            "$DIR/06_unknown_table.toml:6: [serch]: unknown table; did you mean [search]? (tables: workload, search, strategy, budget, objective, features)",
         ]),
         BrokenCase(file: "07_unknown_key.toml", expected: [
             "$DIR/07_unknown_key.toml:8: [search] weight_decy: unknown key; did you mean 'weight_decay'? (known: alpha, amsgrad, batch_size, beta1, beta2, centered, dampening, eps, hypergradient_beta, hypergradient_lr_max, hypergradient_lr_min, lr, momentum, nesterov, ns_steps, optimizer, schedule, weight_decay)",

@@ -177,6 +177,23 @@ private func scheduled(_ actions: [StrategyAction]) -> [Segment] {
         }
     }
 
+    /// Async: a member that has just exploited carries its donor's result until its own next
+    /// interval finishes; it is no donor meanwhile — its own checkpoint at that step (if any)
+    /// was written with its old configuration and seed, which a copy of its new one cannot
+    /// restore (found by the e2e async test: "checkpoint belongs to … seed …").
+    @Test func aRecipientIsNoDonorUntilItsOwnIntervalFinishes() throws {
+        var s = try pbt(pbtSpec(population: 3, steps: 400, sync: false))
+        _ = s.start()
+        _ = s.handle(.segmentFinished(trial: 1, step: 100, metrics: ["val_loss": 1]))
+        let a = s.handle(.segmentFinished(trial: 0, step: 100, metrics: ["val_loss": 5]))
+        #expect(exploits(a).map(\.donor) == [1])  // member 0 now ranks with member 1's value
+        let b = s.handle(.segmentFinished(trial: 2, step: 100, metrics: ["val_loss": 9]))
+        #expect(!exploits(b).contains { $0.donor == 0 }, "\(b)")
+        // Once member 0's own interval has finished, it may be a donor again.
+        _ = s.handle(.segmentFinished(trial: 0, step: 200, metrics: ["val_loss": 0.5]))
+        #expect(s.ownsLatest[0])
+    }
+
     @Test func aMemberWithoutACommittedCheckpointIsNeverADonor() throws {
         // Async: member 0 reports at step 100 while members 1–3 have not finished anything: no donor.
         var s = try pbt(pbtSpec(population: 4, steps: 400, sync: false))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import TunedMeta
+import TunedEngine
 
 /// The shipped policy: embedded in the binary, identical to policies/default.json, decodable,
 /// with its provenance, and fitted from a suite of at least 24 tasks.

@@ -3,6 +3,7 @@ import TunedOptim
 import Testing
 
 @testable import TunedMeta
+import TunedEngine
 
 /// A synthetic history with a known answer: the best log₁₀ lr of each optimizer falls with the
 /// model's size, Adam-W is best on classification and SGD on regression.

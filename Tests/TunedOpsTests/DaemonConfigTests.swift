@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 import TunedDaemon
+import TunedRPC
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct DaemonConfigTests {
     static let broken: [String] = {
@@ -101,6 +105,115 @@ import TunedDaemon
         // `tuned serve --config` with a broken file refuses to start and says why.
         let serve = try Ops.run(Ops.tuned, ["serve", "--config", badPath, "--socket", "/tmp/never.sock"])
         #expect(serve.status == 1 && serve.stderr.contains("invalid configuration") && serve.stderr.contains(":2: workers:"), "\(serve)")
+    }
+}
+
+/// `[command_workloads] writable_paths` → the service's ReadWritePaths= drop-in.
+@Suite struct WritablePathsTests {
+    @Test func writablePathsParseIntoADropInAndMissingDirectoriesAreProblemsOnTheirLines() throws {
+        let dir = Ops.scratch("writable")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = """
+            [command_workloads]
+            writable_paths = ["/tmp", "\(dir.path)/",
+              "\(dir.path)/missing"]
+            """
+        let c = try DaemonConfig.parse(text, file: "w.toml")
+        #expect(c.writablePaths == [.init("/tmp", line: 2), .init(dir.path, line: 2), .init(dir.path + "/missing", line: 3)])
+        let e = try #require(throws: DaemonConfigError.self) { try WritablePaths.check(c, file: "w.toml") }
+        #expect(e.description == "w.toml:3: [command_workloads] writable_paths: no directory \"\(dir.path)/missing\" on this system; create it or remove it from the list")
+        try "x".write(to: dir.appendingPathComponent("file"), atomically: true, encoding: .utf8)
+        let notDir = try DaemonConfig.parse("[command_workloads]\nwritable_paths = [\"\(dir.path)/file\"]", file: "f.toml")
+        #expect(throws: DaemonConfigError.self) { try WritablePaths.check(notDir, file: "f.toml") }
+
+        var ok = c
+        ok.writablePaths.removeLast()
+        try WritablePaths.check(ok, file: "w.toml")
+        #expect(WritablePaths.systemdDropIn(ok, file: "w.toml")?.contains("\n[Service]\nReadWritePaths=/tmp \(dir.path)\n") == true)
+        #expect(WritablePaths.systemdDropIn(DaemonConfig(), file: "w.toml") == nil)
+        #expect(WritablePaths.covers(["/srv/ml", "/home"], "/home/alice/cnn") && WritablePaths.covers(["/srv/ml"], "/srv/ml"))
+        #expect(!WritablePaths.covers(["/srv/ml"], "/srv/mlx") && !WritablePaths.covers([], "/tmp"))
+        #expect(WritablePaths.roots(storePath: "/var/lib/tuned/tuned.db", configured: ["/srv/ml"]) == ["/var/lib/tuned", "/tmp", "/dev/shm", "/srv/ml"])
+    }
+
+    /// Under systemd (`$INVOCATION_ID`), the daemon warns at start about an unfinished command
+    /// task whose workdir no writable root covers; without systemd there is no sandbox and no warning.
+    @Test func theDaemonWarnsAtStartAboutAWorkdirOutsideTheWritableRoots() throws {
+        let dir = Ops.scratch("wdwarn")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // The programs' folders must lie outside /tmp (a writable root of the service): beside
+        // the build products.
+        let programs = Ops.productsDirectory.appendingPathComponent("tuned-ops-programs-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: programs) }
+        try #require(!WritablePaths.covers(["/tmp", "/dev/shm"], programs.path), "the build folder \(programs.path) is under /tmp")
+        for sub in ["rw/prog", "ro/prog"] {
+            try FileManager.default.createDirectory(at: programs.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        let config = dir.appendingPathComponent("tuned.toml")
+        try "[command_workloads]\nwritable_paths = [\"\(programs.path)/rw\"]\n".write(to: config, atomically: true, encoding: .utf8)
+        func task(_ workdir: String) -> String {
+            """
+            name = "\(workdir.replacingOccurrences(of: "/", with: "-"))"
+            [workload]
+            kind = "command"
+            command = ["python3", "train.py"]
+            workdir = "\(workdir)"
+            [search]
+            optimizer = "sgd"
+            lr = 0.1
+            [budget]
+            steps = 10
+            """
+        }
+        var env = ProcessInfo.processInfo.environment
+        env["INVOCATION_ID"] = "0123456789abcdef"
+        let first = try Ops.Daemon.start(workers: 0, args: ["--config", config.path], environment: env, in: dir)
+        let c = try first.client()
+        for w in ["rw/prog", "ro/prog"] {
+            _ = try c.call(RPCMethods.TaskSubmit.self, TaskSubmitParams(text: task(w), format: .toml, filename: "t.toml", baseDir: programs.path))
+        }
+        kill(first.process.processIdentifier, SIGTERM)
+        first.process.waitUntilExit()
+
+        func startLog(_ environment: [String: String]) throws -> String {
+            let d = try Ops.Daemon.start(workers: 0, args: ["--config", config.path], environment: environment, in: dir)
+            kill(d.process.processIdentifier, SIGTERM)
+            d.process.waitUntilExit()
+            return try String(contentsOf: d.log, encoding: .utf8)
+        }
+        let log = try startLog(env)
+        let warnings = log.split(separator: "\n").filter { $0.contains("warning") && $0.contains("workdir") }
+        #expect(warnings.count == 1, "\(log)")
+        #expect(warnings.first?.contains("task 2 (ro-prog): its workdir \(programs.path)/ro/prog is outside every directory the service may write to") == true, "\(log)")
+        #expect(warnings.first?.contains("[command_workloads] writable_paths") == true)
+        var plain = env
+        plain["INVOCATION_ID"] = nil
+        #expect(!(try startLog(plain)).contains("workdir"))
+    }
+
+    /// `tuned check-config FILE --systemd-drop-in` (what install.sh runs): the drop-in on stdout,
+    /// and systemd-analyze reads the unit with it without a word.
+    @Test func checkConfigPrintsADropInThatSystemdAccepts() throws {
+        let dir = Ops.scratch("dropin")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let conf = dir.appendingPathComponent("tuned.toml")
+        try "[command_workloads]\nwritable_paths = [\"/tmp\", \"\(dir.path)\"]\n".write(to: conf, atomically: true, encoding: .utf8)
+        let r = try Ops.run(Ops.tuned, ["check-config", conf.path, "--systemd-drop-in"])
+        #expect(r.status == 0 && r.stdout.hasSuffix("[Service]\nReadWritePaths=/tmp \(dir.path)\n"), "\(r)")
+        let empty = try Ops.run(Ops.tuned, ["check-config", Ops.repositoryRoot.appendingPathComponent("scripts/tuned.toml").path, "--systemd-drop-in"])
+        #expect(empty.status == 0 && empty.stdout.isEmpty, "\(empty)")
+        try "[command_workloads]\nwritable_paths = [\"/nonexistent/x\"]\nallow_users = [\"no-such-user-x\"]\n".write(to: conf, atomically: true, encoding: .utf8)
+        let bad = try Ops.run(Ops.tuned, ["check-config", conf.path, "--systemd-drop-in"])
+        #expect(bad.status == 1 && bad.stdout.isEmpty, "\(bad)")
+        #expect(bad.stderr.contains("\(conf.path):2: [command_workloads] writable_paths: no directory \"/nonexistent/x\""), "\(bad)")
+        #expect(bad.stderr.contains("\(conf.path):3: [command_workloads] allow_users: no user `no-such-user-x`"), "\(bad)")
+
+        let unitDir = dir.appendingPathComponent("units")
+        try FileManager.default.createDirectory(at: unitDir.appendingPathComponent("tuned.service.d"), withIntermediateDirectories: true)
+        try SystemdTests.unitForVerify().write(to: unitDir.appendingPathComponent("tuned.service"), atomically: true, encoding: .utf8)
+        try r.stdout.write(to: unitDir.appendingPathComponent("tuned.service.d/writable-paths.conf"), atomically: true, encoding: .utf8)
+        let verify = try Ops.run("/usr/bin/systemd-analyze", ["verify", unitDir.appendingPathComponent("tuned.service").path])
+        #expect(verify.status == 0 && verify.stdout.isEmpty && verify.stderr.isEmpty, "\(verify)")
     }
 }
 

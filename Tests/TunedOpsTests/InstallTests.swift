@@ -76,4 +76,103 @@ import Testing
         let bad = try Ops.run("/bin/bash", [Self.script, "--prefix", "relative"])
         #expect(bad.status == 2 && bad.stderr.contains("--prefix must be an absolute path"))
     }
+
+    /// Writes `files` (path relative to `root` → content) into `root`.
+    func put(_ root: URL, _ files: [String: String]) throws {
+        for (path, text) in files {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// The text files under `root` (the binaries left out) with their contents.
+    func contents(_ root: URL) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for f in files(root) where !f.contains("/bin/") { out[f] = try String(contentsOfFile: root.appendingPathComponent(f).path, encoding: .utf8) }
+        return out
+    }
+
+    /// The system-tuning daemon of the Debian/Fedora package `tuned` (as that package lays
+    /// itself out): install.sh refuses, names what it found and how to proceed, changes nothing.
+    @Test(arguments: [
+        ["usr/sbin/tuned": "#!/usr/bin/python3 -Es\n", "usr/sbin/tuned-adm": "#!/usr/bin/python3 -Es\n",
+         "usr/lib/systemd/system/tuned.service": "[Unit]\nDescription=Dynamic System Tuning Daemon\n[Service]\nType=dbus\nBusName=com.redhat.tuned\nExecStart=/usr/sbin/tuned -l -P\n",
+         "etc/tuned/tuned-main.conf": "daemon = 1\ndynamic_tuning = 0\n", "etc/tuned/active_profile": "balanced\n", "etc/tuned/profile_mode": "auto\n"],
+        ["lib/systemd/system/tuned.service": "[Unit]\nDescription=Dynamic System Tuning Daemon\n"],
+        ["etc/systemd/system/tuned.service": "[Unit]\nDescription=Dynamic System Tuning Daemon (local copy)\n"],
+    ])
+    func refusesToInstallOverTheSystemTuningDaemonNamedTuned(_ package: [String: String]) throws {
+        let root = Ops.scratch("other-tuned")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try put(root, package)
+        let before = try contents(root)
+        let r = try install(root)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.hasPrefix("install.sh: refusing to install: this system has the other program named tuned"), "\(r.stderr)")
+        for path in package.keys {
+            #expect(r.stderr.contains("  \(root.path)/\(path) ("), "\(path) not named: \(r.stderr)")
+        }
+        if package.keys.contains(where: { $0.hasSuffix("tuned.service") }) {
+            #expect(r.stderr.contains("\"Dynamic System Tuning Daemon"), "\(r.stderr)")
+        }
+        #expect(r.stderr.contains("sudo apt-get purge tuned") && r.stderr.contains("sudo dnf remove tuned"), "\(r.stderr)")
+        #expect(r.stderr.contains("tuned serve --socket ~/.tuned/tuned.sock"), "\(r.stderr)")
+        #expect(try contents(root) == before, "install.sh changed files: \(files(root))")
+        // --uninstall never removes a tuned.service that is not ours either.
+        let un = try install(root, ["--uninstall"])
+        #expect(un.status == 0, "\(un)")
+        #expect(try contents(root) == before, "uninstall changed files: \(files(root))")
+    }
+
+    /// A removed (not purged) package leaves its /etc/tuned files: they are no conflict; the
+    /// install says so and leaves them, and so does the uninstall.
+    @Test func configurationLeftByARemovedSystemTuningDaemonIsLeftAlone() throws {
+        let root = Ops.scratch("other-leftover")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let leftover = ["etc/tuned/tuned-main.conf": "daemon = 1\n", "etc/tuned/active_profile": "balanced\n"]
+        try put(root, leftover)
+        let r = try install(root)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("found configuration of the other tuned") && r.stdout.contains("\(root.path)/etc/tuned/active_profile"), "\(r.stdout)")
+        #expect(try install(root, ["--uninstall"]).status == 0)
+        let left = try contents(root).filter { $0.key.hasPrefix("etc/tuned/") }
+        #expect(left == leftover, "\(left)")
+    }
+
+    /// The sandbox's drop-ins: --builtin-only installs scripts/tuned-builtin-only.conf (and a
+    /// run without the flag removes it); [command_workloads] writable_paths of tuned.toml
+    /// become writable-paths.conf; --uninstall removes both.
+    @Test func dropInsFollowTheFlagAndTheConfiguration() throws {
+        let root = Ops.scratch("dropins")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dropins = "etc/systemd/system/tuned.service.d"
+        let tight = try install(root, ["--builtin-only"])
+        #expect(tight.status == 0, "\(tight)")
+        #expect(try contents(root)["\(dropins)/builtin-only.conf"]
+            == String(contentsOf: Ops.repositoryRoot.appendingPathComponent("scripts/tuned-builtin-only.conf"), encoding: .utf8))
+        #expect(!files(root).contains("\(dropins)/writable-paths.conf"))
+        #expect(tight.stdout.contains("no [command_workloads] writable_paths"), "\(tight.stdout)")
+
+        let writable = Ops.scratch("writable-root")
+        defer { try? FileManager.default.removeItem(at: writable) }
+        try "[command_workloads]\nwritable_paths = [\"\(writable.path)\", \"/tmp\"]\n"
+            .write(to: root.appendingPathComponent("etc/tuned/tuned.toml"), atomically: true, encoding: .utf8)
+        let open = try install(root)
+        #expect(open.status == 0, "\(open)")
+        #expect(open.stdout.contains("removed \(root.path)/\(dropins)/builtin-only.conf"), "\(open.stdout)")
+        let written = try #require(try contents(root)["\(dropins)/writable-paths.conf"], "\(files(root))")
+        #expect(written.hasSuffix("[Service]\nReadWritePaths=\(writable.path) /tmp\n"), "\(written)")
+        #expect(!files(root).contains("\(dropins)/builtin-only.conf"))
+
+        // A directory that does not exist: install.sh stops at check-config, naming it.
+        try "[command_workloads]\nwritable_paths = [\"/nonexistent/ml\"]\n"
+            .write(to: root.appendingPathComponent("etc/tuned/tuned.toml"), atomically: true, encoding: .utf8)
+        let missing = try install(root)
+        #expect(missing.status != 0 && missing.stderr.contains("tuned.toml:2: [command_workloads] writable_paths: no directory \"/nonexistent/ml\""), "\(missing)")
+
+        #expect(try install(root, ["--uninstall"]).status == 0)
+        #expect(!files(root).contains { $0.hasPrefix(dropins) })
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(dropins).path))
+    }
 }

@@ -83,7 +83,7 @@ import Glibc
         #expect(status.workers.configured == 0)  // --workers beat the file
         var st = stat()
         #expect(stat(d.socket, &st) == 0 && st.st_mode & 0o777 == 0o640)
-        #expect(try c.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: "probe", pid: 1)).leaseSeconds == 7)
+        #expect(try c.call(RPCMethods.WorkerHello.self, WorkerHelloParams(workerID: "probe", pid: 1, secret: Ops.Daemon.workerSecret)).leaseSeconds == 7)
         do {
             _ = try c.call(RPCMethods.TaskSubmit.self, TaskSubmitParams(text: String(repeating: "#", count: 5000), format: .toml))
             Issue.record("a 5000-byte line passed a 4096-byte limit")

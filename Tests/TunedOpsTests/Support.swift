@@ -62,13 +62,18 @@ enum Ops {
         var dir: URL
         var log: URL
 
+        static let workerSecret = "ops-worker-secret-0123456789abcdef"
+
         static func start(workers: Int, args: [String] = [], environment: [String: String]? = nil, in dir: URL = Ops.scratch("d")) throws -> Daemon {
             let socket = dir.appendingPathComponent("t.sock").path
             let store = dir.appendingPathComponent("store/tuned.db").path
             let p = Process()
             p.executableURL = URL(fileURLWithPath: Ops.tuned)
             p.arguments = ["serve", "--socket", socket, "--store", store, "--workers", "\(workers)"] + args
-            if let environment { p.environment = environment }
+            // A known worker secret, so that tests can act as a worker.
+            var env = environment ?? ProcessInfo.processInfo.environment
+            env["TUNED_WORKER_SECRET"] = Daemon.workerSecret
+            p.environment = env
             // Logs to a file, copied to stderr by `stop` (see DaemonEndToEndTests.startDaemon: a
             // crashed test must not leave a daemon holding `swift test`'s output open).
             let log = dir.appendingPathComponent("daemon-\(UUID().uuidString.prefix(8)).log")

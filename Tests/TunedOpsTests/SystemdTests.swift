@@ -52,20 +52,92 @@ final class NotifySocket {
 }
 
 @Suite(.serialized) struct SystemdTests {
+    static func shippedUnit() throws -> String {
+        try String(contentsOf: Ops.repositoryRoot.appendingPathComponent("scripts/tuned.service"), encoding: .utf8)
+    }
+
+    /// The shipped unit with ExecStart at the built `tuned`: `systemd-analyze` insists that
+    /// the binary exists.
+    static func unitForVerify() throws -> String {
+        try shippedUnit().replacingOccurrences(of: "ExecStart=/usr/local/bin/tuned", with: "ExecStart=\(Ops.tuned)")
+    }
+
+    /// The unit's `Key=value` lines (comments and section headers left out).
+    static func settings(_ unit: String) -> [String] {
+        unit.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("#") && !$0.hasPrefix("[") && $0.contains("=") }
+    }
+
+    /// Issue 12: GPU programs, JIT runtimes and networked programs run under the default
+    /// unit; every other hardening line of the unit stays.
+    @Test func theUnitDoesNotBlockGPUsJITOrNetworkAndKeepsTheRestOfItsHardening() throws {
+        let lines = Self.settings(try Self.shippedUnit())
+        for blocking in ["PrivateDevices=yes", "MemoryDenyWriteExecute=yes", "RestrictAddressFamilies=AF_UNIX"] {
+            #expect(!lines.contains(blocking), "\(blocking) is set")
+        }
+        #expect(!lines.contains { $0.hasPrefix("PrivateDevices=") || $0.hasPrefix("MemoryDenyWriteExecute=") })
+        #expect(lines.filter { $0.hasPrefix("RestrictAddressFamilies=") } == ["RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK"])
+        // Devices: the pseudo devices (closed) plus the GPU groups of /proc/devices.
+        #expect(lines.contains("DevicePolicy=closed"))
+        #expect(lines.filter { $0.hasPrefix("DeviceAllow=") } == ["DeviceAllow=char-nvidia* rw", "DeviceAllow=char-drm rw", "DeviceAllow=char-kfd rw"])
+        for kept in [
+            "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=read-only", "PrivateTmp=yes", "ProtectKernelTunables=yes",
+            "ProtectKernelModules=yes", "ProtectKernelLogs=yes", "ProtectControlGroups=yes", "ProtectClock=yes", "ProtectHostname=yes",
+            "ProtectProc=invisible", "RestrictNamespaces=yes", "RestrictRealtime=yes", "RestrictSUIDSGID=yes", "LockPersonality=yes",
+            "RemoveIPC=yes", "CapabilityBoundingSet=", "AmbientCapabilities=", "SystemCallArchitectures=native",
+            "SystemCallFilter=@system-service", "SystemCallErrorNumber=EPERM", "UMask=0007", "User=tuned",
+        ] {
+            #expect(lines.contains(kept), "missing \(kept)")
+        }
+    }
+
+    /// scripts/tuned-builtin-only.conf closes devices, W+X memory and the network again: as
+    /// systemd itself reads the unit with the drop-in (`systemd-analyze security --offline`).
+    @Test func theBuiltinOnlyDropInTightensTheSandboxAsSystemdReadsIt() throws {
+        let dir = Ops.scratch("builtin-only")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let unit = dir.appendingPathComponent("tuned.service")
+        try Self.unitForVerify().write(to: unit, atomically: true, encoding: .utf8)
+        func security() throws -> String {
+            let r = try Ops.run("/usr/bin/systemd-analyze", ["security", "--offline=yes", "--no-pager", unit.path])
+            #expect(r.status == 0, "\(r)")
+            return r.stdout
+        }
+        func row(_ text: String, _ name: String) -> String? {
+            text.split(separator: "\n").map(String.init).first { $0.dropFirst(2).hasPrefix(name + " ") }
+        }
+        let open = try security()
+        #expect(row(open, "PrivateDevices=")?.hasPrefix("✗") == true, "\(open)")
+        #expect(row(open, "MemoryDenyWriteExecute=")?.hasPrefix("✗") == true, "\(open)")
+        #expect(row(open, "RestrictAddressFamilies=~AF_(INET|INET6)")?.hasPrefix("✗") == true, "\(open)")
+        #expect(row(open, "ProtectSystem=")?.hasPrefix("✓") == true, "\(open)")
+
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("tuned.service.d"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: Ops.repositoryRoot.appendingPathComponent("scripts/tuned-builtin-only.conf"),
+            to: dir.appendingPathComponent("tuned.service.d/builtin-only.conf"))
+        let closed = try security()
+        #expect(row(closed, "PrivateDevices=")?.hasPrefix("✓") == true, "\(closed)")
+        #expect(row(closed, "MemoryDenyWriteExecute=")?.hasPrefix("✓") == true, "\(closed)")
+        #expect(row(closed, "RestrictAddressFamilies=~AF_(INET|INET6)")?.hasPrefix("✓") == true, "\(closed)")
+        #expect(row(closed, "RestrictAddressFamilies=~AF_NETLINK")?.hasPrefix("✓") == true, "\(closed)")
+        let v = try Ops.run("/usr/bin/systemd-analyze", ["verify", unit.path])
+        #expect(v.status == 0 && v.stdout.isEmpty && v.stderr.isEmpty, "\(v)")
+    }
+
     /// `systemd-analyze verify` prints nothing for the shipped unit. It insists that
     /// ExecStart's binary exists, so the copy verified points at the built `tuned`; every
     /// other line is the shipped one. (It exits 0 on warnings: the test reads its output.)
     @Test func systemdAnalyzeVerifyPrintsNothing() throws {
         let dir = Ops.scratch("unit")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let unit = try String(contentsOf: Ops.repositoryRoot.appendingPathComponent("scripts/tuned.service"), encoding: .utf8)
+        let unit = try Self.shippedUnit()
         for key in ["Type=notify", "User=tuned", "RuntimeDirectory=tuned", "StateDirectory=tuned", "ConfigurationDirectory=tuned",
-                    "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "RestrictAddressFamilies=AF_UNIX",
+                    "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
                     "Restart=on-failure", "WatchdogSec=", "SystemCallFilter=@system-service"] {
             #expect(unit.contains("\n" + key), "missing \(key)")
         }
         #expect(unit.contains("ExecStart=/usr/local/bin/tuned serve --config /etc/tuned/tuned.toml"))
-        let copy = unit.replacingOccurrences(of: "ExecStart=/usr/local/bin/tuned", with: "ExecStart=\(Ops.tuned)")
+        let copy = try Self.unitForVerify()
         try copy.write(to: dir.appendingPathComponent("tuned.service"), atomically: true, encoding: .utf8)
         let r = try Ops.run("/usr/bin/systemd-analyze", ["verify", dir.appendingPathComponent("tuned.service").path])
         #expect(r.status == 0)

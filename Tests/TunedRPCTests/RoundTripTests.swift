@@ -207,7 +207,7 @@ let roundTripSamples: [RoundTripSample] = [
         #expect(RPCMethods.TaskSubmit.name == "task.submit")
         #expect(RPCMethods.DaemonStatusMethod.name == "daemon.status")
         #expect(RPCMethods.WorkerFinish.name == "worker.finish")
-        #expect(Set(RPCMethodName.allMethods).count == 19)
+        #expect(Set(RPCMethodName.allMethods).count == 20)
     }
 
     @Test func encodingIsStableWithSortedKeys() throws {

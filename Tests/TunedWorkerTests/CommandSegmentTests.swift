@@ -66,13 +66,17 @@ import TunedRPC
         let (r, c) = run(lease(workload: commandWorkload(["/bin/sh", Fixture.path("fail.sh")]), end: 10, checkpointDir: s.path("ck")), in: s.url)
         let f = try #require(r.outcome.failure, "\(r.outcome)")
         #expect(f.error.contains("exited with status 3"))
+        // The tail is the last 50 whole lines (at most 8 KiB): noise lines 152…199 and the traceback.
         let tail = try #require(f.stderrTail)
-        #expect(tail.utf8.count <= 4096 && tail.utf8.count > 4000)
-        #expect(tail.hasSuffix("ValueError: learning rate must be positive\n"))
-        #expect(!tail.contains("noise line 0:"))
+        let lines = tail.split(separator: "\n")
+        #expect(lines.count == 50 && tail.utf8.count <= 8192)
+        #expect(lines.first?.hasPrefix("noise line 152: ") == true, "\(lines.first ?? "")")
+        #expect(tail.hasSuffix("Traceback (most recent call last):\nValueError: learning rate must be positive"))
         #expect(c.metrics == [MetricPoint(step: 1, name: "loss", value: 0.5)])
+        #expect(r.reason == "ValueError: learning rate must be positive")
         let finish = r.finishParams(workerID: "w", segmentID: 3)
         #expect(finish.status == .failed && finish.stderrTail == tail && finish.error == f.error)
+        #expect(finish.reason == "ValueError: learning rate must be positive")
     }
 
     @Test func garbageBetweenMetricLinesIsIgnoredAndCounted() throws {

@@ -11,6 +11,13 @@ final class ConnectionState: Sendable {
     func watchEnded() { counts.withLock { $0.watches -= 1 } }
     func requestStarted() { counts.withLock { $0.requests += 1 } }
     func requestEnded() { counts.withLock { $0.requests -= 1 } }
+
+    /// What the connection's first request made it (`ConnectionCounter`).
+    private let classified = Mutex(ConnectionCounter.Kind.unclassified)
+    var kind: ConnectionCounter.Kind {
+        get { classified.withLock { $0 } }
+        set { classified.withLock { $0 = newValue } }
+    }
 }
 
 /// Closes the connection when `IdleStateHandler` reports no read for the idle timeout,

@@ -14,7 +14,10 @@ import TunedRPC
 ///
 /// On accept, the peer's credentials (`SO_PEERCRED`) are checked — the daemon's own uid, root
 /// and members of the socket file's group are served, anyone else gets one `unauthorized`
-/// line and is closed — then the connection limit (`tooManyConnections`). Each line goes
+/// line and is closed. The first request classifies the connection (`ConnectionCounter`): a
+/// `worker.hello` that proves the daemon's secret makes it a worker's, which the client limit
+/// does not count; anything else makes it a client's, refused over the limit
+/// (`tooManyConnections`). Each line goes
 /// through `RPCRequestDecoder` (a malformed line gets exactly one error reply and the
 /// connection stays open); requests of one connection are answered in order; a line over the
 /// limit gets `requestTooLarge`. A connection silent for the idle timeout is closed.
@@ -27,7 +30,7 @@ public final class RPCServer: Service, Sendable {
     let handler: any RPCHandler
     let logger: Logger
     let onReady: @Sendable () -> Void
-    private let active = Mutex(0)
+    private let counter: Mutex<ConnectionCounter>
 
     public init(
         path: String, limits: SocketLimits = SocketLimits(), handler: any RPCHandler, logger: Logger,
@@ -38,6 +41,7 @@ public final class RPCServer: Service, Sendable {
         self.handler = handler
         self.logger = logger
         self.onReady = onReady
+        self.counter = Mutex(ConnectionCounter(maxConnections: limits.maxConnections))
     }
 
     struct Accepted: Sendable {
@@ -117,26 +121,48 @@ public final class RPCServer: Service, Sendable {
             await refuse(a, refusal)
             return
         }
-        defer { active.withLock { $0 -= 1 } }
+        let caller = Caller(peer: peer)
+        defer { counter.withLock { $0.close(a.state.kind) } }
         do {
             try await a.channel.executeThenClose { inbound, outbound in
-                try await self.exchange(inbound, outbound, state: a.state, peer: peer)
+                try await self.exchange(inbound, outbound, state: a.state, caller: caller) {
+                    self.classify(caller: caller, state: a.state)
+                }
             }
         } catch {
             logger.debug("connection ended: \(error)", metadata: ["peer.pid": "\(peer.pid)"])
         }
     }
 
+    /// After the connection's first request was answered: a worker's connection if that
+    /// request proved the secret, else a client's, which the client limit may refuse.
+    func classify(caller: Caller, state: ConnectionState) -> RPCError? {
+        let worker = caller.worker != nil
+        let ok = counter.withLock { $0.classify(asWorker: worker) }
+        guard ok else {
+            logger.warning(
+                "refused a connection: \(limits.maxConnections) client connections open",
+                metadata: ["peer.uid": "\(caller.peer?.uid ?? 0)", "peer.pid": "\(caller.peer?.pid ?? 0)"])
+            return .tooManyConnections(limit: limits.maxConnections)
+        }
+        state.kind = worker ? .worker : .client
+        return nil
+    }
+
     /// Reads request lines and answers them in order; `task.watch` streams run beside, in the
-    /// connection's task group, and are cancelled when the connection closes.
+    /// connection's task group, and are cancelled when the connection closes. `classify` is
+    /// called once, before the first request is answered, for a worker's hello after it; an
+    /// error from it is sent instead of the reply (a hello's own reply goes first) and closes
+    /// the connection.
     func exchange(
         _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-        state: ConnectionState, peer: PeerCredentials?
+        state: ConnectionState, caller: Caller, classify: () -> RPCError?
     ) async throws {
         let decoder = RPCRequestDecoder(maxLineBytes: limits.maxLineBytes)
         var framer = RPCLineFramer(maxLineBytes: decoder.maxLineBytes)
+        var classified = false
         try await withThrowingDiscardingTaskGroup { group in
-            for try await buffer in inbound {
+            reading: for try await buffer in inbound {
                 framer.append(buffer.readableBytesView)
                 while let frame = framer.next() {
                     var request: RPCRequest?
@@ -149,9 +175,22 @@ public final class RPCServer: Service, Sendable {
                         case .reply(let r): reply = r
                         case .request(let r):
                             request = r
+                            let hello = r.method == RPCMethodName.workerHello
+                            if !classified, !hello, let refusal = classify() {
+                                try await outbound.write(ByteBuffer(bytes: RPCResponse.error(id: nil, refusal).encodedLine()))
+                                break reading
+                            }
                             state.requestStarted()
-                            reply = await handler.handle(r, peer: peer)
+                            reply = await handler.handle(r, caller: caller)
                             state.requestEnded()
+                            if !classified, hello {
+                                if let refusal = classify() {
+                                    if let reply { try await outbound.write(ByteBuffer(bytes: reply.encodedLine())) }
+                                    try await outbound.write(ByteBuffer(bytes: RPCResponse.error(id: nil, refusal).encodedLine()))
+                                    break reading
+                                }
+                            }
+                            classified = true
                         }
                     }
                     guard let reply else { continue }
@@ -181,8 +220,8 @@ public final class RPCServer: Service, Sendable {
         return PeerCredentials(cred)
     }
 
-    /// Checks the peer and the connection limit; on success counts the connection as active
-    /// and returns nil, otherwise the error to send before closing.
+    /// Checks the peer and the limit of unclassified connections; on success counts the
+    /// connection and returns nil, otherwise the error to send before closing.
     func admit(_ peer: PeerCredentials) -> RPCError? {
         var st = stat()
         let socketGID: gid_t? = stat(path, &st) == 0 ? st.st_gid : nil
@@ -193,14 +232,9 @@ public final class RPCServer: Service, Sendable {
                 "uid \(peer.uid) may not use this daemon; ask its administrator to add you to group \(group) (the group of \(path))"
             )
         }
-        let ok = active.withLock { n in
-            if n >= limits.maxConnections { return false }
-            n += 1
-            return true
-        }
-        if !ok {
+        if !counter.withLock({ $0.accept() }) {
             logger.warning(
-                "refused a connection: \(limits.maxConnections) connections open",
+                "refused a connection: \(limits.maxConnections) connections open that have sent no request",
                 metadata: ["peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)"])
             return .tooManyConnections(limit: limits.maxConnections)
         }

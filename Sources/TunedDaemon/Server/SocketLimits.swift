@@ -6,7 +6,8 @@ import TunedRPC
 
 /// The limits the RPC server enforces on its Unix socket.
 public struct SocketLimits: Sendable {
-    /// Connections served at once; one more gets a `tooManyConnections` line and is closed.
+    /// Client connections served at once; one more gets a `tooManyConnections` line and is
+    /// closed. The daemon's own workers do not count (`ConnectionCounter`).
     public var maxConnections: Int = 64
     /// Seconds a connection may stay silent before the daemon closes it (0: never). A
     /// connection that is watching a task (`task.watch`) or waiting for a reply is not idle.
@@ -21,9 +22,9 @@ public struct SocketLimits: Sendable {
 /// What the RPC server calls for each request: `DaemonCore`, or anything else that answers
 /// JSON-RPC (the benchmarks' echo handler).
 public protocol RPCHandler: Sendable {
-    /// The reply to one request (nil for a notification), `peer` being the connection's
-    /// credentials.
-    func handle(_ request: RPCRequest, peer: PeerCredentials?) async -> RPCResponse?
+    /// The reply to one request (nil for a notification), `caller` being who is at the other
+    /// end of the connection (its credentials, and the worker it has proven to be, if any).
+    func handle(_ request: RPCRequest, caller: Caller) async -> RPCResponse?
 
     /// After `reply` went out: the notifications to push on the same connection (`task.watch`),
     /// or nil. The stream runs until it returns or the connection closes (then it is cancelled).

@@ -36,7 +36,7 @@ public enum RPCMethodName {
     /// Every request method, for a dispatcher's completeness check.
     public static let allMethods: [String] = [
         taskSubmit, taskList, taskGet, taskCancel, taskWatch, taskResults, taskLineage, taskCurves, trialList,
-        recommend, policyFit, policyShow, taskBatchSize, daemonStatus, workerHello, workerLease, workerHeartbeat, workerReport,
+        trialLogs, recommend, policyFit, policyShow, taskBatchSize, daemonStatus, workerHello, workerLease, workerHeartbeat, workerReport,
         workerFinish,
     ]
 }

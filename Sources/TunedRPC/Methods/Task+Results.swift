@@ -17,6 +17,9 @@ public struct TrialRow: Codable, Sendable, Hashable {
     /// The trial it was copied from by an exploit (PBT), if any.
     public var parentTrialID: TrialID?
     public var error: String?
+    /// A failed or diverged trial's reason in one line (`KeyError: 'lr'`); `tunectl logs`
+    /// prints the rest.
+    public var reason: String?
 
     public init(
         trialID: TrialID, member: Int, status: TrialStatus, config: RPCValue, stepsDone: Int64,
@@ -36,7 +39,7 @@ public struct TrialRow: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case member, status, config, error
+        case member, status, config, error, reason
         case trialID = "trial_id"
         case stepsDone = "steps_done"
         case finalMetrics = "final_metrics"

@@ -138,6 +138,8 @@ public struct TaskSummary: Codable, Sendable, Hashable {
     public var best: BestMetric?
     public var createdAt: Double
     public var finishedAt: Double?
+    /// Set while the daemon has paused leasing (a full disk): why. The task resumes by itself.
+    public var paused: String?
 
     public init(
         taskID: TaskID, name: String, status: TaskStatus, strategy: String, workload: String,
@@ -156,7 +158,7 @@ public struct TaskSummary: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, status, strategy, workload, best
+        case name, status, strategy, workload, best, paused
         case taskID = "task_id"
         case stepsDone = "steps_done"
         case stepsTotal = "steps_total"
@@ -229,6 +231,8 @@ public struct TaskDetail: Codable, Sendable, Hashable {
     public var finishedAt: Double?
     /// Why a failed task failed.
     public var error: String?
+    /// Set while the daemon has paused leasing (a full disk): why. The task resumes by itself.
+    public var paused: String?
 
     public init(
         taskID: TaskID, name: String, status: TaskStatus, strategy: String, workload: String,
@@ -254,7 +258,7 @@ public struct TaskDetail: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, status, strategy, workload, objective, members, best, error
+        case name, status, strategy, workload, objective, members, best, error, paused
         case taskID = "task_id"
         case stepsDone = "steps_done"
         case stepsTotal = "steps_total"
@@ -310,6 +314,8 @@ public struct TaskProgress: Codable, Sendable, Hashable {
     public var members: [MemberSummary]
     /// When the daemon took this snapshot.
     public var at: Double
+    /// As `TaskDetail.paused`.
+    public var paused: String?
 
     public init(
         taskID: TaskID, status: TaskStatus, stepsDone: Int64, stepsTotal: Int64, best: BestMetric? = nil,
@@ -326,7 +332,7 @@ public struct TaskProgress: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, best, members, at
+        case status, best, members, at, paused
         case taskID = "task_id"
         case stepsDone = "steps_done"
         case stepsTotal = "steps_total"

@@ -1,21 +1,30 @@
 // Types of the worker methods: hello, lease, heartbeat, report, finish.
 // A worker says hello once per connection, then loops: lease → (report | heartbeat)* → finish.
 
-/// `worker.hello`: a worker introduces itself (the daemon checks `pid` against the peer
-/// credentials of the connection).
+/// The environment variable that carries the daemon's worker secret to a `tuned worker`
+/// started by hand (the daemon's own workers read it from their standard input). Workers
+/// remove it from their environment, so the programs they run never see it.
+public let workerSecretEnvironmentKey = "TUNED_WORKER_SECRET"
+
+/// `worker.hello`: a worker introduces itself and proves it is one of the daemon's own with
+/// the daemon's worker secret; the connection is then that worker's (docs/PROTOCOL.md,
+/// "Workers"). Every other `worker.*` method needs such a connection.
 public struct WorkerHelloParams: Codable, Sendable, Hashable {
     public var workerID: String
     public var pid: Int32
     public var protocolVersion: Int?
+    /// The daemon's worker secret (handed to the workers it spawns on their standard input).
+    public var secret: String?
 
-    public init(workerID: String, pid: Int32, protocolVersion: Int? = rpcProtocolVersion) {
+    public init(workerID: String, pid: Int32, protocolVersion: Int? = rpcProtocolVersion, secret: String? = nil) {
         self.workerID = workerID
         self.pid = pid
         self.protocolVersion = protocolVersion
+        self.secret = secret
     }
 
     enum CodingKeys: String, CodingKey {
-        case pid
+        case pid, secret
         case workerID = "worker_id"
         case protocolVersion = "protocol_version"
     }
@@ -77,12 +86,16 @@ public struct Lease: Codable, Sendable, Hashable {
     public var workload: RPCValue
     /// HD and other per-step settings of the strategy, if any (`{"hypergradient": {"beta": 1e-4}}`).
     public var strategy: RPCValue?
+    /// The user a command workload's program runs as (set when the daemon runs as root and
+    /// another user submitted the task); nil: the worker's own user.
+    public var runAs: RunAs?
 
     public init(
         segmentID: SegmentID, taskID: TaskID, trialID: TrialID, config: RPCValue, startStep: Int64,
         endStep: Int64, restoreCheckpoint: String? = nil, checkpointDir: String, leaseSeconds: Double,
-        workload: RPCValue, strategy: RPCValue? = nil
+        workload: RPCValue, strategy: RPCValue? = nil, runAs: RunAs? = nil
     ) {
+        self.runAs = runAs
         self.segmentID = segmentID
         self.taskID = taskID
         self.trialID = trialID
@@ -106,6 +119,22 @@ public struct Lease: Codable, Sendable, Hashable {
         case restoreCheckpoint = "restore_checkpoint"
         case checkpointDir = "checkpoint_dir"
         case leaseSeconds = "lease_seconds"
+        case runAs = "run_as"
+    }
+}
+
+/// A user's identity, as the kernel gave it for the connection that submitted a task: the
+/// program of a command workload runs with exactly these ids (docs/RELIABILITY.md, "Trust").
+public struct RunAs: Codable, Sendable, Hashable {
+    public var uid: UInt32
+    public var gid: UInt32
+    /// Supplementary groups (the user's groups, the primary one included).
+    public var groups: [UInt32]
+
+    public init(uid: UInt32, gid: UInt32, groups: [UInt32]) {
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
     }
 }
 
@@ -226,6 +255,13 @@ public enum SegmentStatus: String, RPCWireEnum {
     case diverged
 }
 
+/// Why a segment failed when the failure was not the segment's own: the daemon re-queues it
+/// without counting an attempt and pauses leasing until the fault is gone.
+public enum SegmentFault: String, RPCWireEnum {
+    /// The checkpoint's file system was full or failed (ENOSPC, EDQUOT, EIO, EROFS).
+    case io
+}
+
 /// A checkpoint written by a worker.
 public struct CheckpointRef: Codable, Sendable, Hashable {
     public var path: String
@@ -249,16 +285,26 @@ public struct WorkerFinishParams: Codable, Sendable, Hashable {
     public var status: SegmentStatus
     public var checkpoint: CheckpointRef?
     public var error: String?
-    /// The last lines of a command workload's stderr (at most a few KiB).
+    /// The last lines of a command workload's stderr (the worker keeps 50 lines / 8 KiB).
     public var stderrTail: String?
+    /// With `failed`: the failure was the environment's (a full disk), not the segment's.
+    public var fault: SegmentFault?
+    /// A failed or diverged segment's reason in one line (`KeyError: 'lr'`); the daemon
+    /// derives it from `error` and `stderr_tail` when absent.
+    public var reason: String?
+    /// The worker's own lines for the segment (the program's ordinary stdout lines, warnings),
+    /// its last 50 lines / 8 KiB; sent with a failed or diverged segment.
+    public var workerLog: String?
     /// Lease the worker's next segment in the same round trip (the reply's `lease`, nil when
     /// nothing is queued): one call per segment instead of two.
     public var leaseNext: Bool?
 
     public init(
         workerID: String, segmentID: SegmentID, status: SegmentStatus, checkpoint: CheckpointRef? = nil,
-        error: String? = nil, stderrTail: String? = nil, leaseNext: Bool? = nil
+        error: String? = nil, stderrTail: String? = nil, fault: SegmentFault? = nil, leaseNext: Bool? = nil,
+        reason: String? = nil, workerLog: String? = nil
     ) {
+        self.fault = fault
         self.workerID = workerID
         self.segmentID = segmentID
         self.status = status
@@ -266,13 +312,16 @@ public struct WorkerFinishParams: Codable, Sendable, Hashable {
         self.error = error
         self.stderrTail = stderrTail
         self.leaseNext = leaseNext
+        self.reason = reason
+        self.workerLog = workerLog
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, checkpoint, error
+        case status, checkpoint, error, fault, reason
         case workerID = "worker_id"
         case segmentID = "segment_id"
         case stderrTail = "stderr_tail"
+        case workerLog = "worker_log"
         case leaseNext = "lease_next"
     }
 }

@@ -1,7 +1,6 @@
-import TunedEngine
 import Testing
 
-@testable import TunedMeta
+@testable import TunedEngine
 
 @Suite struct TaskFeaturesFileTests {
     static let full = """
@@ -83,5 +82,28 @@ import Testing
         #expect {
             try TaskFeaturesFile.parse("depth = \n", file: "s.toml")
         } throws: { error in (error as! TaskFileError).problems.first?.line == 1 }
+    }
+
+    @Test func aModelKindIsOneThePolicyTellsApartOrAnErrorWithTheList() throws {
+        for kind in ["mlp", "cnn", "rnn", "transformer", "linear", "quadratic"] {
+            #expect(try TaskFeaturesFile.parse("model_kind = \"\(kind)\"\n", file: "k.toml").modelKind == kind)
+        }
+        #expect {
+            try TaskFeaturesFile.parse("depth = 3\nmodel_kind = \"convnet\"\n", file: "k.toml")
+        } throws: { error in
+            let s = (error as! TaskFileError).description
+            return s.hasPrefix("k.toml:2: model_kind: ") && s.contains("\"mlp\", \"cnn\", \"rnn\", \"transformer\"")
+                && s.contains("got \"convnet\"")
+        }
+        #expect {
+            try TaskFeaturesFile.parse("model_kind = \"transfomer\"\n", file: "k.toml")
+        } throws: { error in (error as! TaskFileError).description.contains("did you mean \"transformer\"?") }
+    }
+
+    @Test func aRefinementReplacesOnlyTheKeysItGives() {
+        let computed = TaskDescription(modelKind: "mlp", parameterCount: 4810, depth: 2, datasetSize: 1797, stepBudget: 400)
+        let refined = computed.refined(by: TaskDescription(parameterCount: 5000, taskType: "classification"))
+        #expect(refined == TaskDescription(
+            modelKind: "mlp", parameterCount: 5000, depth: 2, datasetSize: 1797, taskType: "classification", stepBudget: 400))
     }
 }

@@ -1,5 +1,3 @@
-import TunedEngine
-
 /// Reading a task-features file (TOML or JSON, flat; docs/META.md) into a `TaskDescription`.
 ///
 /// Every problem is reported, each naming file, line and key and saying what to write:
@@ -25,10 +23,23 @@ public enum TaskFeaturesFile {
             }
             root = t
         }
+        let (d, problems) = validate(root, file: file)
+        if !problems.isEmpty {
+            throw TaskFileError(problems.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
+        }
+        return d
+    }
+
+    /// Validates a features table — a features file's root, or a task file's `[features]` —
+    /// and returns the description and every problem. `field` names a key in messages
+    /// (`[features] depth` in a task file).
+    public static func validate(
+        _ root: DocTable, file: String, field: (String) -> String = { $0 }
+    ) -> (TaskDescription, [TaskProblem]) {
         var problems: [TaskProblem] = []
         var d = TaskDescription()
         func problem(_ e: DocTable.Entry, _ message: String) {
-            problems.append(TaskProblem(file: file, line: e.value.line, field: e.key, message: message))
+            problems.append(TaskProblem(file: file, line: e.value.line, field: field(e.key), message: message))
         }
         // Sizes travel as JSON numbers (doubles) to the daemon: at most 10¹⁵, exact there.
         func int(_ e: DocTable.Entry, min: Int) -> Int? {
@@ -56,8 +67,11 @@ public enum TaskFeaturesFile {
             }
             switch key {
             case .modelKind:
-                if let s = e.value.string, !s.isEmpty { d.modelKind = s } else {
-                    problem(e, "must be a non-empty string such as \"mlp\", got \(e.value.shown)")
+                if let s = e.value.string, TaskDescription.modelKinds.contains(s) { d.modelKind = s } else {
+                    let hint = e.value.string.flatMap { closest($0, in: TaskDescription.modelKinds) }.map { "did you mean \"\($0)\"? " } ?? ""
+                    problem(
+                        e, "\(hint)must be one of \(TaskDescription.modelKinds.map { "\"\($0)\"" }.joined(separator: ", ")) "
+                            + "(the kinds the policy's features tell apart; leave model_kind out for another kind), got \(e.value.shown)")
                 }
             case .taskType:
                 if let s = e.value.string, taskTypes.contains(s) { d.taskType = s } else {
@@ -85,10 +99,7 @@ public enum TaskFeaturesFile {
         if let w = d.widestLayer, let p = d.parameterCount, w > p, let e = root[TaskDescription.CodingKeys.widestLayer.rawValue] {
             problem(e, "widest layer \(w) exceeds parameter_count \(p); check both")
         }
-        if !problems.isEmpty {
-            throw TaskFileError(problems.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
-        }
-        return d
+        return (d, problems)
     }
 
     /// The known key nearest to `word` by edit distance, if it is close (≤ 3 edits).

@@ -6,7 +6,7 @@ import TunedWorkloads
 /// The daemon records the same description for every task it runs (from
 /// `Workload.features`, see `init(_:)`), so its own history is the policy's training set.
 public struct TaskDescription: Sendable, Equatable, Codable {
-    /// `mlp`, `softmax`, `logreg`, `linreg`, `nqm`, `quadratic`, … or the user's own word.
+    /// One of `modelKinds`.
     public var modelKind: String?
     public var parameterCount: Int?
     /// Number of weight layers.
@@ -62,7 +62,7 @@ public struct TaskDescription: Sendable, Equatable, Codable {
     }
 
     /// The file's keys (snake_case), as in `CodingKeys`.
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case modelKind = "model_kind"
         case parameterCount = "parameter_count"
         case depth
@@ -77,6 +77,36 @@ public struct TaskDescription: Sendable, Equatable, Codable {
         case optimizerMemoryBytesPerParameter = "optimizer_memory_bytes_per_parameter"
         case gradientNoiseScale = "gradient_noise_scale"
     }
+
+    /// This description with every key `other` gives replaced by `other`'s value: a task
+    /// file's `[features]` refining what a built-in workload computes about itself.
+    public func refined(by other: TaskDescription) -> TaskDescription {
+        var d = self
+        d.modelKind = other.modelKind ?? modelKind
+        d.parameterCount = other.parameterCount ?? parameterCount
+        d.depth = other.depth ?? depth
+        d.widestLayer = other.widestLayer ?? widestLayer
+        d.matrixParameterFraction = other.matrixParameterFraction ?? matrixParameterFraction
+        d.datasetSize = other.datasetSize ?? datasetSize
+        d.inputSize = other.inputSize ?? inputSize
+        d.outputSize = other.outputSize ?? outputSize
+        d.taskType = other.taskType ?? taskType
+        d.batchSize = other.batchSize ?? batchSize
+        d.stepBudget = other.stepBudget ?? stepBudget
+        d.optimizerMemoryBytesPerParameter = other.optimizerMemoryBytesPerParameter ?? optimizerMemoryBytesPerParameter
+        d.gradientNoiseScale = other.gradientNoiseScale ?? gradientNoiseScale
+        return d
+    }
+
+    /// The model kinds a description may name: those the policy's features tell apart
+    /// (`FeatureEncoding`: an indicator each for `mlp`, `cnn`, `rnn` and `transformer`; the
+    /// linear models and the analytic objectives have none of them, and their sizes — depth 1,
+    /// `task_type = "optimization"` — say the rest), in documentation order. Another word is an
+    /// error naming these, never a kind the policy would silently ignore.
+    public static let modelKinds = [
+        "mlp", "cnn", "rnn", "transformer", "linear", "linreg", "logreg", "softmax", "quadratic", "nqm", "rosenbrock",
+        "beale",
+    ]
 
     /// Every key a features file may hold, in documentation order.
     public static let keys: [String] = CodingKeys.allCases.map(\.rawValue)
