@@ -49,6 +49,8 @@ public actor DaemonCore {
         var worker: String
         var attempts: Int
         var metrics: [String: MetricPoint] = [:]
+        /// How long the lease lasts unrenewed (the daemon's for workers; a `study.ask` may choose).
+        var leaseSeconds: Double
     }
     var live: [Int64: LiveSegment] = [:]
     /// Bumped by every change a `task.watch` may want to see (DaemonCore+Watch.swift).
@@ -199,6 +201,8 @@ public actor DaemonCore {
         case RPCMethodName.workerHello, RPCMethodName.workerLease, RPCMethodName.workerHeartbeat,
             RPCMethodName.workerReport, RPCMethodName.workerFinish:
             return try await dispatchWorker(r, caller: caller)
+        case RPCMethodName.studyAsk, RPCMethodName.studyReport, RPCMethodName.studyTell:
+            return try await dispatchStudy(r, caller: caller)
         case RPCMethodName.recommend: return try out(await recommend(try r.decodeParams(RecommendParams.self)))
         case RPCMethodName.policyFit:
             let p = r.params == nil || r.params!.isNull ? PolicyFitParams() : try r.decodeParams(PolicyFitParams.self)
@@ -301,7 +305,8 @@ public actor DaemonCore {
         let objective = TunedStore.Objective(metric: spec.objective.metric.rawValue, mode: spec.objective.mode == .min ? .min : .max)
         let id = try await store.createTask(
             NewTask(name: spec.name, specText: p.text, specFormat: p.format == .toml ? .toml : .json, specJSON: jsonText(specJSON),
-                    strategy: spec.strategy.kind.rawValue, seed: Int64(bitPattern: spec.budget.seed), objective: objective),
+                    strategy: spec.strategy.kind.rawValue, seed: Int64(bitPattern: spec.budget.seed), objective: objective,
+                    leasedByClient: spec.workload["kind"]?.stringValue == "external"),
             trials: trials)
         await recordFeatures(id, description)
         let records = try await store.trials(task: id)
@@ -456,6 +461,11 @@ public actor DaemonCore {
         guard let l = try await store.leaseNextSegment(worker: p.workerID, leaseDuration: leaseSeconds) else {
             return .idle(retryAfterSeconds: 0.5)
         }
+        return WorkerLeaseResult(lease: grant(l, to: p.workerID, leaseSeconds: leaseSeconds))
+    }
+
+    /// A segment the store has leased to `worker`, as the worker (or the asking client) gets it.
+    func grant(_ l: SegmentLease, to worker: String, leaseSeconds: Double) -> Lease {
         let seg = l.segment
         let meta = (try? JSONValue.parse(Data(l.taskSpecJSON.utf8)))?.objectValue ?? [:]
         // The worker creates the folder when it writes there (a mkdir here, on the actor, was a
@@ -463,34 +473,32 @@ public actor DaemonCore {
         let dir = checkpointDirectory(task: seg.taskID.rawValue, trial: seg.trialID.rawValue, segment: seg.id.rawValue)
         live[seg.id.rawValue] = LiveSegment(
             taskID: seg.taskID.rawValue, trialID: seg.trialID, start: seg.startStep, end: seg.endStep,
-            worker: p.workerID, attempts: seg.attempts)
+            worker: worker, attempts: seg.attempts, leaseSeconds: leaseSeconds)
         var strategy: [String: RPCValue] = [:]
         if let seed = meta["seed"] { strategy["seed"] = RPCValue(seed) }
         for key in ["noise_scale_every", "noise_scale_max_overhead", "config_float_keys"] {
             if let v = meta[key] { strategy[key] = RPCValue(v) }
         }
-        return WorkerLeaseResult(lease: Lease(
+        return Lease(
             segmentID: seg.id.rawValue, taskID: seg.taskID.rawValue, trialID: seg.trialID.rawValue,
             config: parse(seg.configJSON), startStep: Int64(seg.startStep), endStep: Int64(seg.endStep),
             restoreCheckpoint: l.checkpoint?.path, checkpointDir: dir, leaseSeconds: leaseSeconds,
-            workload: RPCValue(meta["workload"] ?? .object([:])), strategy: .object(strategy), runAs: runAs(meta)))
+            workload: RPCValue(meta["workload"] ?? .object([:])), strategy: .object(strategy), runAs: runAs(meta))
     }
 
     /// Whom a command segment's program runs as: the submitter, when this daemon runs as root
     /// and the submitter is not root (never root on another user's behalf); nil otherwise.
     func runAs(_ meta: [String: JSONValue]) -> RunAs? {
-        guard geteuid() == 0, meta["workload"]?["kind"]?.stringValue == "command",
-            let who = meta["submitter"]?.objectValue, let uid = who["uid"]?.doubleValue, let gid = who["gid"]?.doubleValue,
-            uid != 0
+        guard geteuid() == 0, meta["workload"]?["kind"]?.stringValue == "command", let who = Self.submitter(meta), who.uid != 0
         else { return nil }
-        let groups = who["groups"]?.arrayValue?.compactMap { $0.doubleValue.map { UInt32($0) } } ?? [UInt32(gid)]
-        return RunAs(uid: UInt32(uid), gid: UInt32(gid), groups: groups)
+        return who
     }
 
     /// Renews the lease; returns `stop` (the task was cancelled or ended).
     func renew(_ segmentID: Int64, _ worker: String) async throws -> Bool {
         do {
-            try await store.renewLease(TunedStore.SegmentID(segmentID), worker: worker, leaseDuration: leaseSeconds)
+            try await store.renewLease(
+                TunedStore.SegmentID(segmentID), worker: worker, leaseDuration: live[segmentID]?.leaseSeconds ?? leaseSeconds)
         } catch let e as StoreError where e.code == .leaseLost || e.code == .notFound {
             throw RPCError.leaseExpired(segmentID: segmentID)
         }
