@@ -108,7 +108,7 @@ extension DaemonCore {
     /// so that a workload the workers could not build — or a model too large for this
     /// machine's memory — is refused with the reason instead of failing in every worker.
     static func describeWorkload(_ spec: TaskSpec, file: String) throws(RPCError) -> TaskDescription? {
-        guard spec.workload["kind"]?.stringValue != "command" else {
+        guard !spec.isUserWorkload else {
             var d = spec.features ?? TaskDescription()
             d.stepBudget = d.stepBudget ?? spec.budget.steps
             if d.batchSize == nil, case .fixed(let v)? = spec.search.parameters["batch_size"] {

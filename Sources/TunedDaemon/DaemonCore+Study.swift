@@ -100,12 +100,20 @@ extension DaemonCore {
             if !shuttingDown, ioPause == nil,
                 let l = try await store.leaseNextSegment(worker: owner, task: task.id, leaseDuration: leaseFor)
             {
-                let lease = grant(l, to: owner, leaseSeconds: leaseFor)
+                var lease = grant(l, to: owner, leaseSeconds: leaseFor)
                 changed()
                 if let failure = await Self.prepare(lease.checkpointDir, for: geteuid() == 0 ? submitter : nil) {
                     logger.error("segment \(lease.segmentID): \(failure)")
                 }
-                return StudyAskResult(segment: lease, finished: false, status: .running)
+                // What a command's program would get: TUNED_CONFIG, TUNED_SEED, and how to restore.
+                let settings = try LeaseSettings(lease: lease)
+                lease.config = .object(settings.programConfig)
+                let exploit: String? =
+                    switch settings.restoreMode {
+                    case .exploit(let reset): reset ? "reset_optimizer_state" : "keep_optimizer_state"
+                    default: nil
+                    }
+                return StudyAskResult(segment: lease, finished: false, status: .running, seed: settings.seed, exploit: exploit)
             }
             if !(await waitForChange(since: seen, until: deadline)) {
                 return StudyAskResult(segment: nil, finished: false, status: wire(t.status), retryAfterSeconds: 0.5)

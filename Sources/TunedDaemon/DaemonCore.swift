@@ -284,14 +284,14 @@ public actor DaemonCore {
         ]
         // Which configuration keys a command workload's program gets as JSON floats (`1.0`):
         // configurations keep numbers as Doubles, so the worker needs to be told.
-        if spec.workloadKind == "command", !spec.search.floatKeys.isEmpty {
+        if spec.isUserWorkload, !spec.search.floatKeys.isEmpty {
             specJSON["config_float_keys"] = .array(spec.search.floatKeys.sorted().map(JSONValue.string))
         }
         // B_simple is measured online in every run of a built-in workload, so the history holds
         // the noise scale of every run beside its results; command workloads report their own.
         // The default measurement keeps its extra gradients within 2 % of the training's.
         let noiseEvery = spec.strategy.noiseScaleEvery ?? StrategySpec.defaultNoiseScaleEvery
-        if spec.workload["kind"]?.stringValue != "command", noiseEvery > 0 {
+        if !spec.isUserWorkload, noiseEvery > 0 {
             specJSON["noise_scale_every"] = .number(Double(noiseEvery))
             if spec.strategy.noiseScaleEvery == nil { specJSON["noise_scale_max_overhead"] = .number(0.02) }
         }

@@ -7,6 +7,11 @@ import TunedWorkloads
 /// Validation collects every problem it finds and throws them together, in line order, each
 /// naming file, line, field and what to change. Syntax errors stop at the first one.
 public enum TaskFile {
+    /// Workloads whose training is the user's own: `command` (a program the workers run) and
+    /// `external` (a loop of the submitter's that asks for segments: `study.ask`). Both take
+    /// the program's own `[search]` keys and metrics.
+    public static let userKinds = ["command", "external"]
+
     public enum Format: String, Sendable {
         case toml, json
 
@@ -244,7 +249,8 @@ struct TaskValidator {
         let budgetTable = subtable(root, "budget")
         let objectiveTable = subtable(root, "objective")
         let budget = validateBudget(budgetTable, present: root["budget"] != nil)
-        let isCommand = root["workload"]?.value.table?["kind"]?.value.string == "command"
+        // The user's own training (a program, or an external loop): its own keys and metrics.
+        let isCommand = Self.userKinds.contains(root["workload"]?.value.table?["kind"]?.value.string ?? "")
         let objective = validateObjective(objectiveTable, isCommand: isCommand)
 
         var workload: [String: JSONValue]?
@@ -383,7 +389,8 @@ struct TaskValidator {
         "nqm": ["dimension", "curvatures", "noise", "batch_size", "start"],
     ]
     static let commandKeys = ["kind", "command", "workdir", "env"]
-    static var workloadKinds: [String] { WorkloadFactory.kinds + ["command"] }
+    static var workloadKinds: [String] { WorkloadFactory.kinds + userKinds }
+    static var userKinds: [String] { TaskFile.userKinds }
 
     func resolve(_ path: String) -> String {
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path)
@@ -488,6 +495,9 @@ struct TaskValidator {
                     problem(e.value, tn, "env", "must be a table of strings, e.g. { CUDA_VISIBLE_DEVICES = \"\" }")
                 }
             }
+        } else if kind == "external" {
+            // Nothing to run: the submitter's own loop asks for the segments (ask/tell).
+            unknownKeys(t, tn, known: ["kind"])
         } else {
             var msg = "unknown workload kind '\(kind)'"
             if let c = closest(kind, in: Self.workloadKinds) { msg += "; did you mean '\(c)'?" }

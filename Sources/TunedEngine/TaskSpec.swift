@@ -40,6 +40,8 @@ public struct TaskSpec: Sendable, Equatable {
 
     /// The workload kind (`mlp`, `rosenbrock`, `command`, …).
     public var workloadKind: String { workload["kind"]?.stringValue ?? "" }
+    /// The user's own training (`command` or `external`): its own keys, metrics and features.
+    public var isUserWorkload: Bool { TaskFile.userKinds.contains(workloadKind) }
 
     /// The configuration a trial runs with: the sampled parameters plus the task-wide
     /// hypergradient settings (`[strategy] hypergradient`) as `hypergradient_*` trial keys.

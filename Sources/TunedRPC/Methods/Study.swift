@@ -58,16 +58,29 @@ public struct StudyAskParams: Codable, Sendable, Hashable {
 /// `[start_step, end_step)`, `restore_checkpoint` or none, `checkpoint_dir` to write), or none
 /// with the task's status — `finished: true` once the task has ended.
 public struct StudyAskResult: Codable, Sendable, Hashable {
+    /// The segment; its `config` is what a command workload's program gets in `TUNED_CONFIG`
+    /// (the daemon's own keys removed, whole numbers of float keys as floats).
     public var segment: Lease?
     public var finished: Bool
     public var status: TaskStatus
     public var retryAfterSeconds: Double?
+    /// The trial's seed (a command's `TUNED_SEED`): initialisation and data order.
+    public var seed: UInt64?
+    /// With a `restore_checkpoint` from another member (a PBT exploit): restore the weights
+    /// and step, take the hyperparameters from `config`, and keep the optimizer's state
+    /// (`keep_optimizer_state`) or start it afresh (`reset_optimizer_state`); nil: a plain resume.
+    public var exploit: String?
 
-    public init(segment: Lease?, finished: Bool, status: TaskStatus, retryAfterSeconds: Double? = nil) {
+    public init(
+        segment: Lease?, finished: Bool, status: TaskStatus, retryAfterSeconds: Double? = nil, seed: UInt64? = nil,
+        exploit: String? = nil
+    ) {
         self.segment = segment
         self.finished = finished
         self.status = status
         self.retryAfterSeconds = retryAfterSeconds
+        self.seed = seed
+        self.exploit = exploit
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -76,10 +89,12 @@ public struct StudyAskResult: Codable, Sendable, Hashable {
         try c.encode(finished, forKey: .finished)
         try c.encode(status, forKey: .status)
         try c.encodeIfPresent(retryAfterSeconds, forKey: .retryAfterSeconds)
+        try c.encodeIfPresent(seed, forKey: .seed)
+        try c.encodeIfPresent(exploit, forKey: .exploit)
     }
 
     enum CodingKeys: String, CodingKey {
-        case segment, finished, status
+        case segment, finished, status, seed, exploit
         case retryAfterSeconds = "retry_after_seconds"
     }
 }
