@@ -424,7 +424,7 @@ public actor DaemonCore {
             TrialRow(
                 trialID: $0.trial.rawValue, member: $0.member, status: wire($0.status), config: parse($0.configJSON),
                 stepsDone: Int64($0.stepsDone), finalMetrics: $0.finalMetrics, bestMetric: $0.bestValue,
-                objectiveValue: value($0))
+                error: $0.error, objectiveValue: value($0))
         }
         // The task's best is what the strategies rank on (`FinalBest`).
         var best: TrialResult?, bestValue: Double?, bestStep = 0

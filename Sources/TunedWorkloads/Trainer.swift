@@ -68,6 +68,9 @@ public struct Trainer<W: Workload>: Sendable {
     /// Σ and count of the minibatch losses since the last record (checkpointed).
     var lossSum = 0.0
     var lossCount = 0
+    /// The mean minibatch loss since the last record — what the next record's `trainLoss`
+    /// will include — or nil right after a record.
+    public var runningTrainLoss: Double? { lossCount > 0 ? lossSum / Double(lossCount) : nil }
     /// The online gradient-noise-scale estimator and how often it measures (0: never).
     public internal(set) var noiseScale: GradientNoiseScale?
     public internal(set) var noiseScaleEvery = 0

@@ -39,7 +39,7 @@ struct BrokenCase: Sendable, CustomStringConvertible {
             "$DIR/08_wrong_type.json:9: budget.steps: must be an integer, got a string \"100\"",
         ]),
         BrokenCase(file: "09_unknown_workload_kind.toml", expected: [
-            "$DIR/09_unknown_workload_kind.toml:4: [workload] kind: unknown workload kind 'mpl'; did you mean 'mlp'? (known: rosenbrock, beale, quadratic, nqm, linreg, logreg, softmax, mlp, command)",
+            "$DIR/09_unknown_workload_kind.toml:4: [workload] kind: unknown workload kind 'mpl'; did you mean 'mlp'? (known: rosenbrock, beale, quadratic, nqm, linreg, logreg, softmax, mlp, command, external)",
         ]),
         BrokenCase(file: "10_missing_dataset.toml", expected: [
             "$DIR/10_missing_dataset.toml:5: [workload] dataset: file not found: $DIR/no-such-data.csv (relative paths resolve against the task file's folder, $DIR)",
