@@ -15,6 +15,10 @@ public struct ConformanceCase: Sendable {
     public var gradients: [[Double]]?
     public var expected: [[Double]]
     public var expectedSlow: [[Double]]?
+    /// Schedule-free cases: the 1-based steps after which the reference called `opt.eval()`,
+    /// recorded the parameters (`expectedEval`, one row per entry) and called `opt.train()`.
+    public var evalAfterSteps: [Int] = []
+    public var expectedEval: [[Double]] = []
     /// Absolute tolerance that replaces the 1e-12 relative check (bfloat16 Muon cases).
     public var absoluteTolerance: Double?
 
@@ -35,7 +39,7 @@ public struct ConformanceCase: Sendable {
         guard let optimizer = json["optimizer"]?.stringValue else { throw fail("'optimizer' must be a string") }
         let libraryName = json["library"]?.stringValue ?? "torch"
         guard let library = OptimizerLibrary(rawValue: libraryName) else {
-            throw fail("unknown 'library' '\(libraryName)' (expected torch, lion_pytorch or optax)")
+            throw fail("unknown 'library' '\(libraryName)' (expected torch, lion_pytorch, optax, schedulefree or adam_mini)")
         }
         guard let shape = json["param_shape"]?.doublesValue?.map({ Int($0) }), !shape.isEmpty || json["param_shape"] != nil else {
             throw fail("'param_shape' must be an array of integers")
@@ -78,6 +82,17 @@ public struct ConformanceCase: Sendable {
         var expectedSlow: [[Double]]? = nil
         if let s = json["expected_slow"]?.arrayValue { expectedSlow = try rows("expected_slow", s) }
 
+        if let e = json["eval_after_steps"], !e.isNull {
+            guard let steps = e.doublesValue?.map({ Int($0) }),
+                  steps.allSatisfy({ (1...expected.count).contains($0) }), steps == steps.sorted(), Set(steps).count == steps.count else {
+                throw fail("'eval_after_steps' must be increasing step numbers in 1...\(expected.count)")
+            }
+            guard let rowsJSON = json["expected_eval"]?.arrayValue, rowsJSON.count == steps.count else {
+                throw fail("'expected_eval' must have one row per entry of 'eval_after_steps' (\(steps.count))")
+            }
+            evalAfterSteps = steps
+            expectedEval = try rows("expected_eval", rowsJSON)
+        }
         var absoluteTolerance: Double? = nil
         let reference = json["reference"]?.stringValue ?? ""
         if let tol = json["tolerance"]?.objectValue {
