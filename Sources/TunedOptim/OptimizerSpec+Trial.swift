@@ -32,13 +32,14 @@ extension OptimizerSpec {
             m["eps"] = "eps"; m["warmup_steps"] = "warmup_steps"; m["r"] = "r"; m["weight_lr_power"] = "weight_lr_power"
         case "sgd_schedulefree":
             m["momentum"] = "momentum"; m["warmup_steps"] = "warmup_steps"; m["r"] = "r"; m["weight_lr_power"] = "weight_lr_power"
+        case "adam_mini": m["eps"] = "eps"
         default: break
         }
         return m
     }
 
     static let betaOptimizers: Set<String> = [
-        "adam", "adamw", "nadam", "radam", "lamb", "lion", "adam_hd", "adamw_schedulefree",
+        "adam", "adamw", "nadam", "radam", "lamb", "lion", "adam_hd", "adamw_schedulefree", "adam_mini",
     ]
 
     /// The trial keys (besides `optimizer`) that optimizer `name` uses, from the same table

@@ -1,7 +1,7 @@
 extension OptimizerRegistry {
     /// The element-wise optimizers: SGD (and its `momentum`/`nesterov` aliases), Adagrad,
     /// RMSprop, Adam(W), NAdam, RAdam, torch's Adafactor, Lion, Tiger, LARS, LAMB,
-    /// schedule-free AdamW and SGD (`schedulefree`); with
+    /// schedule-free AdamW and SGD (`schedulefree`), Adam-mini (`adam_mini`); with
     /// lion_pytorch's Lion; and optax's `lion`, `sgd` and `adam` (the inner optimizers of
     /// Lookahead and SAM). Nil when `spec` names another optimizer.
     static func makeElementwise<S: TunedScalar>(_ spec: OptimizerSpec, shapes: [[Int]]) throws -> (any Optimizer<S>)? {
@@ -28,6 +28,7 @@ extension OptimizerRegistry {
             return try ScheduleFree<S>(hp, shapes: shapes, kind: .adamw)
         case (.torch, "sgd_schedulefree"), (.schedulefree, "sgd_schedulefree"):
             return try ScheduleFree<S>(hp, shapes: shapes, kind: .sgd)
+        case (.torch, "adam_mini"), (.adamMini, "adam_mini"): return try AdamMini<S>(hp, shapes: shapes)
         case (.optax, "lion"):
             try hp.checkOptaxName("lion")
             return try Lion<S>(hp, shapes: shapes, library: .optax)

@@ -19,6 +19,8 @@ public struct ConformanceCase: Sendable {
     /// recorded the parameters (`expectedEval`, one row per entry) and called `opt.train()`.
     public var evalAfterSteps: [Int] = []
     public var expectedEval: [[Double]] = []
+    /// Adam-mini cases: the tensor's name in `named_parameters` (it selects the partition).
+    public var parameterName: String?
     /// Absolute tolerance that replaces the 1e-12 relative check (bfloat16 Muon cases).
     public var absoluteTolerance: Double?
 
@@ -93,6 +95,10 @@ public struct ConformanceCase: Sendable {
             evalAfterSteps = steps
             expectedEval = try rows("expected_eval", rowsJSON)
         }
+        if let n = json["param_name"], !n.isNull {
+            guard let name = n.stringValue else { throw fail("'param_name' must be a string") }
+            parameterName = name
+        }
         var absoluteTolerance: Double? = nil
         let reference = json["reference"]?.stringValue ?? ""
         if let tol = json["tolerance"]?.objectValue {
@@ -117,6 +123,9 @@ public struct ConformanceCase: Sendable {
     /// Muon runs it in (emulated) bfloat16.
     public var spec: OptimizerSpec {
         var hp = hyperparameters
+        if let n = parameterName, hp.values["named_parameters"] == nil {
+            hp.values["named_parameters"] = .array([.string(n)])
+        }
         if optimizer == "muon", library == .torch {
             hp.values["ns_dtype"] = .string(reference.contains("float64") ? "float64" : "bfloat16")
         }
