@@ -100,6 +100,24 @@ import Testing
         #expect(whole.stateBytes == (42 + 1 + 1) * 8)
     }
 
+    /// The figures docs/OPTIMIZERS.md quotes: state bytes per parameter in Float on the digits
+    /// MLP 64-64-10 (weights [64,64], [10,64], biases [64], [10]) and on one 1024×1024 layer.
+    @Test func stateBytesPerParameterOnTheDigitsMLPAndA1024Layer() throws {
+        let mlp = [[64, 64], [64], [10, 64], [10]], layer = [[1024, 1024]]
+        func perParameter(_ name: String, _ shapes: [[Int]]) throws -> Double {
+            try OptimizerRegistry.make(OptimizerSpec(name: name), shapes: shapes, scalar: Float.self).stateBytesPerParameter(shapes: shapes)
+        }
+        var table: [String] = []
+        for name in ["adamw", "adamw_schedulefree", "sgd_schedulefree", "adam_mini"] {
+            let a = try perParameter(name, mlp), b = try perParameter(name, layer)
+            table.append("\(name): digits MLP \(a), 1024x1024 \(b)")
+        }
+        print(table.joined(separator: "\n"))
+        #expect(try perParameter("adamw_schedulefree", layer) == 8 && perParameter("sgd_schedulefree", layer) == 4)
+        #expect(try perParameter("adam_mini", layer) == Double(1024 * 1024 + 1024) * 4 / Double(1024 * 1024))
+        #expect(try perParameter("adam_mini", mlp) == Double(4810 + 64 + 64 + 10 + 10) * 4 / 4810)
+    }
+
     /// The partition follows the name: per neuron for MLP weights, per element for biases,
     /// one value otherwise, per head for query/key weights.
     @Test func adamMiniPartitionsByName() throws {
