@@ -109,7 +109,14 @@ public struct ScheduleFree<Scalar: TunedScalar>: Optimizer {
         weightSum += weight
         let ckp1 = weightSum == 0 ? 0 : weight / weightSum
         if k == 0 {
-            for i in params.indices { z[i] = params[i].values }
+            // z = clone(p), into z's own buffer (sharing p's would make the next write copy p).
+            for i in params.indices {
+                params[i].values.withUnsafeBufferPointer { p in
+                    z[i].withUnsafeMutableBufferPointer { zb in
+                        for j in 0..<p.count { zb[j] = p[j] }
+                    }
+                }
+            }
         }
         let bc2 = 1 - pow(beta2, Double(k + 1))
         let c = Scalar(ckp1), yStep = Scalar(lr * (beta1 * (1 - ckp1) - 1)), zStep = Scalar(-lr)
