@@ -91,7 +91,7 @@ public struct SegmentRunner: Sendable {
                 wallClockLimit: wallClockLimit, cpuTimeLimit: cpuTimeLimit, memoryLimitBytes: memoryLimitBytes,
                 killGracePeriod: killGracePeriod, stderrTailBytes: stderrTailBytes, log: segmentLog)
             var result = segment.run(
-                config: settings.config.mapValues(RPCValue.init), onMetrics: onMetrics, isCancelled: isCancelled)
+                config: settings.programConfig, onMetrics: onMetrics, isCancelled: isCancelled)
             result.warnings = ignored + result.warnings
             result.warningCount += ignored.count
             result.workerLog = lines.text
