@@ -176,7 +176,7 @@ public struct BuiltinSegment: Sendable {
         result.step = trainer.step
         result.diverged = trainer.diverged
         if finalEvaluation {
-            let m = w.evaluate(trainer.parameters)
+            let m = trainer.evaluate()  // at x for schedule-free optimizers
             result.final = FinalMetrics(
                 trainLoss: m.trainLoss, validationLoss: m.validationLoss, validationAccuracy: m.validationAccuracy,
                 learningRate: trainer.optimizer.learningRate, gradientNoiseScale: trainer.noiseScale?.simpleNoiseScale)

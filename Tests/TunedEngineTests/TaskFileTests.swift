@@ -102,7 +102,7 @@ let minimalTask = """
             "m.toml:1: name: must not be empty",
             "m.toml:4: [workload] dataset: file not found: /nonexistent/missing.csv (relative paths resolve against the task file's folder, /nonexistent)",
             "m.toml:5: [workload] hiden: unknown key; did you mean 'hidden'? (known: activation, batch_size, dataset, hidden, kind, split_seed, standardize_targets, target, task, validation_fraction)",
-            "m.toml:7: [search] optimizer: unknown optimizer 'adamq'; did you mean 'adam'? (known: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam, radam, adafactor, muon, lion, tiger, lars, lamb, sgd_hd, sgdn_hd, adam_hd)",
+            "m.toml:7: [search] optimizer: unknown optimizer 'adamq'; did you mean 'adam'? (known: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam, radam, adafactor, muon, lion, tiger, lars, lamb, sgd_hd, sgdn_hd, adam_hd, adamw_schedulefree, sgd_schedulefree, adam_mini)",
             "m.toml:7: [search] optimizer: 'lookahead' wraps another optimizer and cannot be a search-space point; use [strategy] hypergradient for HD and the schedule key for schedules",
             "m.toml:8: [search] lr: a bare list is a choice only for optimizer; write lr = { choice = [1e-4, 1.0] } or a range such as { log_uniform = [low, high] }",
             "m.toml:9: [search] momentum: uniform range is empty (low = high = 0.9); write a fixed value instead: momentum = 0.9",
