@@ -28,7 +28,6 @@ extension DaemonCore {
                 throw RPCError.leaseExpired(segmentID: p.segmentID)
             }
             for m in p.metrics { live[p.segmentID]!.metrics["\(m.step)/\(m.name)"] = m }
-            _ = seg
             let stop = try await renewDuringFaults(p.segmentID, owner)
             return try out(WorkerReportResult(accepted: p.metrics.count, stop: stop))
         case RPCMethodName.studyTell:
