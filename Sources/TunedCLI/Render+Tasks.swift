@@ -25,7 +25,7 @@ public enum Render {
         var out = "task \(d.taskID) \(d.name): \(d.status.rawValue)\n"
         var fields: [(String, String)] = [
             ("strategy", d.strategy), ("workload", d.workload),
-            ("objective", "\(d.objective.mode.rawValue) \(d.objective.metric)"),
+            ("objective", "\(d.objective.mode.rawValue) \(d.objective.metric)" + (d.objective.select.map { " (\($0.rawValue))" } ?? "")),
             ("steps", Formatting.steps(done: d.stepsDone, total: d.stepsTotal)),
             ("best", best(d.best, objective: d.objective)),
         ]

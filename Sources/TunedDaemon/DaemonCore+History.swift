@@ -63,7 +63,7 @@ extension DaemonCore {
         let (_, _, best) = try await progress(task)
         return TaskCurves(
             taskID: p.taskID, name: task.name,
-            objective: .init(metric: task.objectiveMetric, mode: task.objectiveMode == .min ? .min : .max),
+            objective: wireObjective(task),
             best: best, trials: trials)
     }
 

@@ -104,7 +104,7 @@ extension DaemonCore {
             }
         }
         for (id, seg) in live {
-            try? await store.renewLease(TunedStore.SegmentID(id), worker: seg.worker, leaseDuration: leaseSeconds)
+            try? await store.renewLease(TunedStore.SegmentID(id), worker: seg.worker, leaseDuration: seg.leaseSeconds)
         }
         logger.notice("resumed: writes succeed again after \(Int(Date().timeIntervalSince(pause.since).rounded())) s paused (\(pause.reason))")
         ioPause = nil

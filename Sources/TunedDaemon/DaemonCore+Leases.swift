@@ -59,15 +59,23 @@ extension DaemonCore {
             let seen = changes
             let r = try await lease(p)
             if r.lease != nil || shuttingDown || wait == 0 { return r }
-            while changes == seen, !shuttingDown {
-                if ContinuousClock.now >= deadline || Task.isCancelled { return .idle(retryAfterSeconds: 0) }
-                if let t = nextRetryAt, Date() >= t {
-                    nextRetryAt = nil
-                    break
-                }
-                try? await Task.sleep(for: .milliseconds(10))
-            }
+            if !(await waitForChange(since: seen, until: deadline)) { return .idle(retryAfterSeconds: 0) }
         }
+    }
+
+    /// Waits (checking every 10 ms) until something changed since `seen` — a submit, a
+    /// finish, an expiry — or a retried segment's delay ended; false when `deadline` came first
+    /// (or the daemon is stopping, or the task was cancelled).
+    func waitForChange(since seen: UInt64, until deadline: ContinuousClock.Instant) async -> Bool {
+        while changes == seen, !shuttingDown {
+            if ContinuousClock.now >= deadline || Task.isCancelled { return false }
+            if let t = nextRetryAt, Date() >= t {
+                nextRetryAt = nil
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return !shuttingDown
     }
 
     /// The first step of a graceful shutdown: stop leasing (workers get `idle`) and release the

@@ -108,7 +108,7 @@ extension DaemonCore {
     /// so that a workload the workers could not build — or a model too large for this
     /// machine's memory — is refused with the reason instead of failing in every worker.
     static func describeWorkload(_ spec: TaskSpec, file: String) throws(RPCError) -> TaskDescription? {
-        guard spec.workload["kind"]?.stringValue != "command" else {
+        guard !spec.isUserWorkload else {
             var d = spec.features ?? TaskDescription()
             d.stepBudget = d.stepBudget ?? spec.budget.steps
             if d.batchSize == nil, case .fixed(let v)? = spec.search.parameters["batch_size"] {
@@ -125,6 +125,14 @@ extension DaemonCore {
             throw RPCError.validationFailed(message, file: file, line: nil, field: "workload")
         }
         let f = workload.features
+        // Accuracy exists only for classification: a regression or an analytic objective never
+        // reports it, and every segment would fail for want of it.
+        if spec.objective.metric.rawValue == "val_accuracy", f.taskType != "classification" {
+            throw RPCError.validationFailed(
+                "metric val_accuracy is reported by classification workloads only; this \(spec.workloadKind) workload "
+                    + "(\(f.taskType)) reports val_loss, train_loss and lr: choose one of those",
+                file: file, line: nil, field: "[objective] metric")
+        }
         if let problem = Self.memoryProblem(parameters: f.parameterCount, physicalBytes: ProcessInfo.processInfo.physicalMemory) {
             throw RPCError.validationFailed(problem, file: file, line: nil, field: "workload")
         }

@@ -51,7 +51,7 @@ extension DaemonCore: RPCHandler {
     /// Methods whose success may change what a watcher (or a waiting `worker.lease`) sees.
     func noteChange(_ method: String, _ result: RPCValue) {
         switch method {
-        case RPCMethodName.workerFinish, RPCMethodName.taskCancel, RPCMethodName.taskSubmit:
+        case RPCMethodName.workerFinish, RPCMethodName.taskCancel, RPCMethodName.taskSubmit, RPCMethodName.studyTell:
             changed()
         case RPCMethodName.workerLease:
             if result["lease"]?.isNull == false { changed() }

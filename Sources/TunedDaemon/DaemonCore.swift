@@ -49,6 +49,8 @@ public actor DaemonCore {
         var worker: String
         var attempts: Int
         var metrics: [String: MetricPoint] = [:]
+        /// How long the lease lasts unrenewed (the daemon's for workers; a `study.ask` may choose).
+        var leaseSeconds: Double
     }
     var live: [Int64: LiveSegment] = [:]
     /// Bumped by every change a `task.watch` may want to see (DaemonCore+Watch.swift).
@@ -199,6 +201,8 @@ public actor DaemonCore {
         case RPCMethodName.workerHello, RPCMethodName.workerLease, RPCMethodName.workerHeartbeat,
             RPCMethodName.workerReport, RPCMethodName.workerFinish:
             return try await dispatchWorker(r, caller: caller)
+        case RPCMethodName.studyAsk, RPCMethodName.studyReport, RPCMethodName.studyTell:
+            return try await dispatchStudy(r, caller: caller)
         case RPCMethodName.recommend: return try out(await recommend(try r.decodeParams(RecommendParams.self)))
         case RPCMethodName.policyFit:
             let p = r.params == nil || r.params!.isNull ? PolicyFitParams() : try r.decodeParams(PolicyFitParams.self)
@@ -276,12 +280,18 @@ public actor DaemonCore {
         var specJSON: [String: JSONValue] = [
             "workload": .object(spec.workload), "base_dir": .string(base), "filename": .string(file),
             "seed": .number(Double(spec.budget.seed)), "steps": .number(Double(spec.budget.steps)),
+            "objective_select": .string(spec.objective.select.rawValue),
         ]
+        // Which configuration keys a command workload's program gets as JSON floats (`1.0`):
+        // configurations keep numbers as Doubles, so the worker needs to be told.
+        if spec.isUserWorkload, !spec.search.floatKeys.isEmpty {
+            specJSON["config_float_keys"] = .array(spec.search.floatKeys.sorted().map(JSONValue.string))
+        }
         // B_simple is measured online in every run of a built-in workload, so the history holds
         // the noise scale of every run beside its results; command workloads report their own.
         // The default measurement keeps its extra gradients within 2 % of the training's.
         let noiseEvery = spec.strategy.noiseScaleEvery ?? StrategySpec.defaultNoiseScaleEvery
-        if spec.workload["kind"]?.stringValue != "command", noiseEvery > 0 {
+        if !spec.isUserWorkload, noiseEvery > 0 {
             specJSON["noise_scale_every"] = .number(Double(noiseEvery))
             if spec.strategy.noiseScaleEvery == nil { specJSON["noise_scale_max_overhead"] = .number(0.02) }
         }
@@ -295,7 +305,8 @@ public actor DaemonCore {
         let objective = TunedStore.Objective(metric: spec.objective.metric.rawValue, mode: spec.objective.mode == .min ? .min : .max)
         let id = try await store.createTask(
             NewTask(name: spec.name, specText: p.text, specFormat: p.format == .toml ? .toml : .json, specJSON: jsonText(specJSON),
-                    strategy: spec.strategy.kind.rawValue, seed: Int64(bitPattern: spec.budget.seed), objective: objective),
+                    strategy: spec.strategy.kind.rawValue, seed: Int64(bitPattern: spec.budget.seed), objective: objective,
+                    leasedByClient: spec.workload["kind"]?.stringValue == "external"),
             trials: trials)
         await recordFeatures(id, description)
         let records = try await store.trials(task: id)
@@ -306,7 +317,7 @@ public actor DaemonCore {
             try await store.setTaskStatus(id, best == nil ? .failed : .succeeded, error: best == nil ? "no trial completed" : nil)
         }
         logger.info("task \(id) '\(spec.name)': \(trials.count) trial(s), strategy \(spec.strategy.kind.rawValue)")
-        return TaskSubmitResult(taskID: id.rawValue)
+        return TaskSubmitResult(taskID: id.rawValue, warnings: spec.warnings.map(\.description))
     }
 
     /// The task's strategy, rebuilt by replaying its recorded events when it is not in memory.
@@ -357,11 +368,13 @@ public actor DaemonCore {
                 best = BestMetric(value: v, trialID: tr.id.rawValue, step: Int64(tr.bestStep ?? tr.stepsDone))
             }
         }
+        let select = objectiveSelect(t)
         let candidates = trials.enumerated().map { i, tr in
             FinalBest.Candidate(
                 index: i, member: tr.member, completed: tr.status == .succeeded,
-                final: tr.finalMetricsJSON.flatMap { try? JSONValue.parse(Data($0.utf8)) }?[t.objectiveMetric]?.doubleValue,
-                steps: tr.stepsDone)
+                final: select == .best
+                    ? tr.bestValue : tr.finalMetricsJSON.flatMap { try? JSONValue.parse(Data($0.utf8)) }?[t.objectiveMetric]?.doubleValue,
+                steps: select == .best ? tr.bestStep ?? tr.stepsDone : tr.stepsDone)
         }
         if let f = FinalBest.pick(candidates, mode: t.objectiveMode) {
             best = BestMetric(value: f.value, trialID: trials[f.index].id.rawValue, step: Int64(f.step))
@@ -381,15 +394,17 @@ public actor DaemonCore {
         let (done, total, best) = try await progress(t)
         var workerOf: [Int64: String] = [:]
         for s in live.values { workerOf[s.trialID.rawValue] = s.worker }
+        let inFlight = latestInFlight(task: id, metric: t.objectiveMetric)
         let members = try await store.trials(task: t.id).map {
             MemberSummary(
                 trialID: $0.id.rawValue, member: $0.member, status: wire($0.status), step: Int64($0.stepsDone),
-                config: parse($0.configJSON), lastMetric: $0.finalMetricsJSON.flatMap { _ in nil },
+                config: parse($0.configJSON),
+                lastMetric: inFlight[$0.id.rawValue] ?? latestCommitted(t.objectiveMetric, $0.finalMetricsJSON),
                 workerID: $0.status == .running ? workerOf[$0.id.rawValue] : nil)
         }
         var detail = TaskDetail(
             taskID: id, name: t.name, status: wire(t.status), strategy: t.strategy, workload: workloadKind(t),
-            objective: .init(metric: t.objectiveMetric, mode: t.objectiveMode == .min ? .min : .max),
+            objective: wireObjective(t),
             members: members, stepsDone: done, stepsTotal: total, best: best,
             createdAt: t.createdAt.timeIntervalSince1970, startedAt: t.startedAt?.timeIntervalSince1970,
             finishedAt: t.finishedAt?.timeIntervalSince1970, error: t.error)
@@ -400,25 +415,30 @@ public actor DaemonCore {
     func results(_ id: Int64) async throws -> TunedRPC.TaskResults {
         guard try await store.task(TunedStore.TaskID(id)) != nil else { throw RPCError.taskNotFound(id) }
         let r = try await store.results(task: TunedStore.TaskID(id))
-        let rows = r.trials.map {
+        let select = objectiveSelect(r.task)
+        func value(_ t: TrialResult) -> Double? {
+            select == .best ? t.bestValue : t.finalMetrics[r.task.objectiveMetric]
+        }
+        // Ranked by the value `select` defines, the one the strategies and the result use.
+        let rows = FinalBest.ranked(r.trials, value: value, mode: r.task.objectiveMode).map {
             TrialRow(
                 trialID: $0.trial.rawValue, member: $0.member, status: wire($0.status), config: parse($0.configJSON),
-                stepsDone: Int64($0.stepsDone), finalMetrics: $0.finalMetrics, bestMetric: $0.bestValue)
+                stepsDone: Int64($0.stepsDone), finalMetrics: $0.finalMetrics, bestMetric: $0.bestValue,
+                error: $0.error, objectiveValue: value($0))
         }
         // The task's best is what the strategies rank on (`FinalBest`).
         var best: TrialResult?, bestValue: Double?, bestStep = 0
         let candidates = r.trials.enumerated().map { i, t in
             FinalBest.Candidate(
-                index: i, member: t.member, completed: t.status == .succeeded, final: t.finalMetrics[r.task.objectiveMetric],
-                steps: t.stepsDone)
+                index: i, member: t.member, completed: t.status == .succeeded, final: value(t),
+                steps: select == .best ? t.bestStep ?? t.stepsDone : t.stepsDone)
         }
         if let f = FinalBest.pick(candidates, mode: r.task.objectiveMode) {
             (best, bestValue, bestStep) = (r.trials[f.index], f.value, f.step)
         }
         if best == nil, let b = r.best { (best, bestValue, bestStep) = (b, b.bestValue, b.bestStep ?? b.stepsDone) }
         return TunedRPC.TaskResults(
-            taskID: id, status: wire(r.task.status),
-            objective: .init(metric: r.task.objectiveMetric, mode: r.task.objectiveMode == .min ? .min : .max),
+            taskID: id, status: wire(r.task.status), objective: wireObjective(r.task),
             bestConfig: best.map { parse($0.configJSON) },
             best: best.flatMap { b in bestValue.map { BestMetric(value: $0, trialID: b.trial.rawValue, step: Int64(bestStep)) } },
             finalMetrics: best?.finalMetrics ?? [:], trials: rows)
@@ -441,6 +461,11 @@ public actor DaemonCore {
         guard let l = try await store.leaseNextSegment(worker: p.workerID, leaseDuration: leaseSeconds) else {
             return .idle(retryAfterSeconds: 0.5)
         }
+        return WorkerLeaseResult(lease: grant(l, to: p.workerID, leaseSeconds: leaseSeconds))
+    }
+
+    /// A segment the store has leased to `worker`, as the worker (or the asking client) gets it.
+    func grant(_ l: SegmentLease, to worker: String, leaseSeconds: Double) -> Lease {
         let seg = l.segment
         let meta = (try? JSONValue.parse(Data(l.taskSpecJSON.utf8)))?.objectValue ?? [:]
         // The worker creates the folder when it writes there (a mkdir here, on the actor, was a
@@ -448,34 +473,32 @@ public actor DaemonCore {
         let dir = checkpointDirectory(task: seg.taskID.rawValue, trial: seg.trialID.rawValue, segment: seg.id.rawValue)
         live[seg.id.rawValue] = LiveSegment(
             taskID: seg.taskID.rawValue, trialID: seg.trialID, start: seg.startStep, end: seg.endStep,
-            worker: p.workerID, attempts: seg.attempts)
+            worker: worker, attempts: seg.attempts, leaseSeconds: leaseSeconds)
         var strategy: [String: RPCValue] = [:]
         if let seed = meta["seed"] { strategy["seed"] = RPCValue(seed) }
-        for key in ["noise_scale_every", "noise_scale_max_overhead"] {
+        for key in ["noise_scale_every", "noise_scale_max_overhead", "config_float_keys"] {
             if let v = meta[key] { strategy[key] = RPCValue(v) }
         }
-        return WorkerLeaseResult(lease: Lease(
+        return Lease(
             segmentID: seg.id.rawValue, taskID: seg.taskID.rawValue, trialID: seg.trialID.rawValue,
             config: parse(seg.configJSON), startStep: Int64(seg.startStep), endStep: Int64(seg.endStep),
             restoreCheckpoint: l.checkpoint?.path, checkpointDir: dir, leaseSeconds: leaseSeconds,
-            workload: RPCValue(meta["workload"] ?? .object([:])), strategy: .object(strategy), runAs: runAs(meta)))
+            workload: RPCValue(meta["workload"] ?? .object([:])), strategy: .object(strategy), runAs: runAs(meta))
     }
 
     /// Whom a command segment's program runs as: the submitter, when this daemon runs as root
     /// and the submitter is not root (never root on another user's behalf); nil otherwise.
     func runAs(_ meta: [String: JSONValue]) -> RunAs? {
-        guard geteuid() == 0, meta["workload"]?["kind"]?.stringValue == "command",
-            let who = meta["submitter"]?.objectValue, let uid = who["uid"]?.doubleValue, let gid = who["gid"]?.doubleValue,
-            uid != 0
+        guard geteuid() == 0, meta["workload"]?["kind"]?.stringValue == "command", let who = Self.submitter(meta), who.uid != 0
         else { return nil }
-        let groups = who["groups"]?.arrayValue?.compactMap { $0.doubleValue.map { UInt32($0) } } ?? [UInt32(gid)]
-        return RunAs(uid: UInt32(uid), gid: UInt32(gid), groups: groups)
+        return who
     }
 
     /// Renews the lease; returns `stop` (the task was cancelled or ended).
     func renew(_ segmentID: Int64, _ worker: String) async throws -> Bool {
         do {
-            try await store.renewLease(TunedStore.SegmentID(segmentID), worker: worker, leaseDuration: leaseSeconds)
+            try await store.renewLease(
+                TunedStore.SegmentID(segmentID), worker: worker, leaseDuration: live[segmentID]?.leaseSeconds ?? leaseSeconds)
         } catch let e as StoreError where e.code == .leaseLost || e.code == .notFound {
             throw RPCError.leaseExpired(segmentID: segmentID)
         }
@@ -515,12 +538,9 @@ public actor DaemonCore {
             event = .segmentFailed(trial: member, error: "the segment finished without a checkpoint", attempt: seg.attempts + 1)
             failure = ("the segment finished without a checkpoint", .failed)
         case .ok:
-            var last: [String: (Int64, Double)] = [:]
-            for m in seg.metrics.values where m.step <= Int64(seg.end) {
-                if let l = last[m.name], l.0 > m.step { continue }
-                last[m.name] = (m.step, m.value)
-            }
-            event = .segmentFinished(trial: member, step: seg.end, metrics: last.mapValues(\.1))
+            let points = seg.metrics.values.lazy.map { (step: $0.step, name: $0.name, value: $0.value) }
+            event = .segmentFinished(
+                trial: member, step: seg.end, metrics: state.strategy.objective.segmentMetrics(points, end: Int64(seg.end)))
             failure = nil
         case .failed, .diverged:
             event = p.status == .diverged
@@ -598,6 +618,36 @@ public actor DaemonCore {
 
     func checkpoint(_ c: TunedRPC.CheckpointRef) -> NewCheckpoint {
         NewCheckpoint(step: Int(c.step), location: .file(path: c.path), size: c.size, checksum: c.checksum)
+    }
+
+    /// The task's `[objective] select` (kept in its spec JSON; tasks from before it: `final`).
+    func objectiveSelect(_ t: TaskRecord) -> TunedEngine.Objective.Select {
+        let meta = try? JSONValue.parse(Data(t.specJSON.utf8))
+        return meta?["objective_select"]?.stringValue.flatMap(TunedEngine.Objective.Select.init(rawValue:)) ?? .final
+    }
+
+    func wireObjective(_ t: TaskRecord) -> TunedRPC.Objective {
+        .init(metric: t.objectiveMetric, mode: t.objectiveMode == .min ? .min : .max,
+              select: objectiveSelect(t) == .best ? .best : .final)
+    }
+
+    /// The objective's latest committed value in a trial's `final_metrics_json` (nil for NaN or none).
+    func latestCommitted(_ metric: String, _ json: String?) -> Double? {
+        json.flatMap { try? JSONValue.parse(Data($0.utf8)) }?[metric]?.doubleValue
+    }
+
+    /// Per trial of `task` with a segment in flight, the latest value of `metric` it has reported
+    /// in that segment (not yet committed): what `status` and `watch` show while a trial runs.
+    /// One pass over the task's in-flight reports (at most a segment's worth per trial).
+    func latestInFlight(task: Int64, metric: String) -> [Int64: Double] {
+        var out: [Int64: (Int64, Double)] = [:]
+        for seg in live.values where seg.taskID == task {
+            for m in seg.metrics.values where m.name == metric {
+                if let o = out[seg.trialID.rawValue], o.0 >= m.step { continue }
+                out[seg.trialID.rawValue] = (m.step, m.value)
+            }
+        }
+        return out.mapValues(\.1)
     }
 
     func workloadKind(_ t: TaskRecord) -> String {

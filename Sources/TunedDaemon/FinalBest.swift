@@ -21,4 +21,18 @@ struct FinalBest {
         }
         return best.map { ($0.index, $0.value, $0.step) }
     }
+
+    /// `items` best first by `value` under `mode`; those without a (non-NaN) value after them,
+    /// each group otherwise in its given order (a stable sort).
+    static func ranked<T>(_ items: [T], value: (T) -> Double?, mode: ObjectiveMode) -> [T] {
+        let keyed = items.enumerated().map { (i: $0.offset, v: value($0.element).flatMap { $0.isNaN ? nil : $0 }, item: $0.element) }
+        return keyed.sorted { a, b in
+            switch (a.v, b.v) {
+            case (let x?, let y?) where x != y: return mode.isBetter(x, than: y)
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: return a.i < b.i
+            }
+        }.map(\.item)
+    }
 }

@@ -90,12 +90,9 @@ enum StrategyDriver {
         for t in trials.sorted(by: { $0.member < $1.member }) {
             let rows = try await store.metrics(trial: t.id)
             for r in spec.budget.segments where r.upperBound <= t.stepsDone {
-                var last: [String: (Int, Double)] = [:]
-                for m in rows where m.step <= r.upperBound {
-                    if let l = last[m.name], l.0 > m.step { continue }
-                    last[m.name] = (m.step, m.value)
-                }
-                _ = strategy.handle(.segmentFinished(trial: t.member, step: r.upperBound, metrics: last.mapValues(\.1)))
+                let points = rows.lazy.map { (step: Int64($0.step), name: $0.name, value: $0.value) }
+                let metrics = spec.objective.segmentMetrics(points, end: Int64(r.upperBound))
+                _ = strategy.handle(.segmentFinished(trial: t.member, step: r.upperBound, metrics: metrics))
             }
             if t.status == .failed || t.status == .diverged {
                 _ = strategy.handle(.trialDiverged(trial: t.member, step: t.stepsDone))

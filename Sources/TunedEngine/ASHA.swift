@@ -14,7 +14,9 @@ import TunedOptim
 ///   those values in the objective's direction (linear interpolation, numpy's default: for
 ///   `min`, the 1/rf-quantile), and the trial is promoted when v is at least as good as the
 ///   cut-off, else pruned (store status `pruned`). Its value is then recorded at the rung.
-/// - A trial reaching `steps` completes; the best completed trial (final value, ties by the
+/// - A trial's value is its objective's latest value (`select = "final"`) or the best it has
+///   reported so far (`select = "best"`), at rungs and at the end alike.
+/// - A trial reaching `steps` completes; the best completed trial (by that value, ties by the
 ///   lower index) is the task's result. Failures and divergence as in `IndependentTrials`.
 public struct ASHA: TuningStrategy, Equatable {
     enum State: Sendable, Equatable {
@@ -34,6 +36,9 @@ public struct ASHA: TuningStrategy, Equatable {
     var states: [State]
     /// The values recorded at each rung, in arrival order.
     public private(set) var recorded: [[Double]]
+    /// Each trial's objective value so far (`Objective.value(after:previous:)`): with
+    /// `select = "best"` a rung compares the best values reached by then.
+    private var values: [Double?]
     public private(set) var best: TrialOutcome?
     public private(set) var isFinished = false
     private var started = false
@@ -61,6 +66,7 @@ public struct ASHA: TuningStrategy, Equatable {
         let r = ASHASettings.rungs(gracePeriod: settings.gracePeriod, reductionFactor: settings.reductionFactor, steps: budget.steps)
         rungs = r
         recorded = Array(repeating: [], count: r.count)
+        values = Array(repeating: nil, count: trials.count)
         let first = min(r.first ?? budget.steps, budget.effectiveSegmentSteps)
         states = trials.map { .running(Segment(trial: $0.index, start: 0, end: first, fromCheckpoint: nil), attempt: 1) }
     }
@@ -96,16 +102,19 @@ public struct ASHA: TuningStrategy, Equatable {
         case .segmentFinished(let t, let step, let metrics):
             guard let seg = currentSegment(t), step == seg.end else { return [] }
             let name = objective.metric.rawValue
-            guard let value = metrics[name] else {
-                return fail(t, "the report at step \(step) has no '\(name)' (reported: \(metrics.keys.sorted().joined(separator: ", ")))")
+            let reported = objective.reported(metrics)
+            guard let last = metrics[name] else {
+                return fail(t, "the report at step \(step) has no '\(name)' (reported: \(reported.keys.sorted().joined(separator: ", ")))")
             }
-            guard value.isFinite else { return fail(t, "diverged: \(name) = \(value) at step \(step)") }
+            guard last.isFinite else { return fail(t, "diverged: \(name) = \(last) at step \(step)") }
+            let value = objective.value(after: metrics, previous: values[t]) ?? last
+            values[t] = value
             if step >= steps {
                 states[t] = .completed
                 if best == nil || objective.isBetter(value, than: best!.objective) || (value == best!.objective && t < best!.trial) {
-                    best = TrialOutcome(trial: t, config: trials[t].config, step: step, metrics: metrics, objective: value)
+                    best = TrialOutcome(trial: t, config: trials[t].config, step: step, metrics: reported, objective: value)
                 }
-                return [.completeTrial(trial: t, metrics: metrics)] + finishIfDone()
+                return [.completeTrial(trial: t, metrics: reported)] + finishIfDone()
             }
             guard let k = rungs.firstIndex(of: step) else { return [next(t, from: step)] }
             let cut = cutoff(recorded[k])

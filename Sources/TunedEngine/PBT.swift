@@ -12,8 +12,9 @@ import TunedOptim
 ///   members differ by configuration only. (Digits, 30 seeds: distinct 0.0376, shared 0.0397
 ///   mean best final loss, and fewer collapsed populations: docs/PERFORMANCE.md.)
 /// - **Segments** are intervals: `[k·K, min((k+1)·K, steps))`, K = `interval`; a member is
-///   ranked on its objective metric's value at the end of each interval (the *latest* value,
-///   never the best along the curve). The final result of a member is its value at `steps`.
+///   ranked on its objective metric's value at the end of each interval: the *latest* value
+///   with `select = "final"` (the default), or the best value the member has reported itself
+///   so far with `select = "best"`. A member's result is that value at `steps`.
 /// - **Truncation selection**: ranked best first, ties broken by member index; the bottom
 ///   n_q = min(⌈q·n⌉, ⌊n/2⌋) members exploit one of the top n_q, drawn uniformly. No exploit
 ///   before `burn_in` steps. Explore: `PBTExplore`.
@@ -60,6 +61,10 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
     public private(set) var configs: [[String: JSONValue]]
     var states: [State]
     var latest: [Result?]
+    /// With `select = "best"`: the best value of the objective each member has reported itself
+    /// (its own trial's curve, as the results table shows it; an exploit does not bring the
+    /// donor's history along). Unused with `final`.
+    var ownBest: [Double?]
     /// The step of the checkpoint each member last exploited (−1: never). Async donors one
     /// interval behind are allowed only past it, so a member cannot go back twice to the same
     /// place and every member makes progress.
@@ -106,6 +111,7 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
         let first = min(settings.interval, budget.steps)
         states = trials.map { .running(Segment(trial: $0.index, start: 0, end: first, fromCheckpoint: nil), attempt: 1) }
         latest = Array(repeating: nil, count: trials.count)
+        ownBest = Array(repeating: nil, count: trials.count)
         exploitedFrom = Array(repeating: -1, count: trials.count)
         ownsLatest = Array(repeating: false, count: trials.count)
     }
@@ -140,11 +146,14 @@ public struct PopulationBasedTraining: TuningStrategy, Equatable {
         case .segmentFinished(let m, let step, let metrics):
             guard let seg = currentSegment(m), step == seg.end else { return [] }
             let name = objective.metric.rawValue
-            guard let value = metrics[name] else {
-                return lose(m, "the report at step \(step) has no '\(name)' (reported: \(metrics.keys.sorted().joined(separator: ", ")))")
+            let reported = objective.reported(metrics)
+            guard let last = metrics[name] else {
+                return lose(m, "the report at step \(step) has no '\(name)' (reported: \(reported.keys.sorted().joined(separator: ", ")))")
             }
-            guard value.isFinite else { return lose(m, "diverged: \(name) = \(value) at step \(step)") }
-            latest[m] = Result(step: step, value: value, metrics: metrics)
+            guard last.isFinite else { return lose(m, "diverged: \(name) = \(last) at step \(step)") }
+            let value = objective.value(after: metrics, previous: ownBest[m]) ?? last
+            if objective.select == .best { ownBest[m] = value }
+            latest[m] = Result(step: step, value: value, metrics: reported)
             ownsLatest[m] = true
             if settings.synchronous {
                 states[m] = .waiting

@@ -4,13 +4,17 @@ import TunedOptim
 
 /// PBT's explore step: a pure function of (configuration, search space, settings, generator).
 ///
-/// For every key of the configuration that `[search]` varies (in sorted key order, one draw
-/// sequence from `rng`, so the result is a function of the generator's seed):
+/// For every key of the configuration that `[search]` varies and that explore may change
+/// (`[strategy] mutate`; by default every key tuned knows and none of a command workload's own
+/// keys), in sorted key order, one draw sequence from `rng`, so the result is a function of
+/// the generator's seed — every other key keeps the donor's value, as it shaped the donor's
+/// checkpoint (Ray Tune's `hyperparam_mutations`):
 /// - with probability `resample_probability` the value is drawn afresh from its domain;
 /// - otherwise a continuous value is perturbed by a factor f drawn from
 ///   `perturbation_factors`, on its own scale: `log_uniform` → x·f (a step in log space),
 ///   `uniform` → x + (f − 1)·(b − a) (a share of the range, so 0 can move), `int_uniform` →
-///   round(x·f), moved by at least one when f ≠ 1; all clipped to the range;
+///   and `int_log_uniform` → round(x·f), moved by at least one when f ≠ 1; all clipped to
+///   the range (an integer stays an integer);
 /// - a categorical value (`choice`) moves to a neighbour in the list (left or right with
 ///   equal probability; the only neighbour at an end).
 /// `hypergradient_beta` (β_h, set by `[strategy] hypergradient`, not in `[search]`) is
@@ -51,15 +55,17 @@ public enum PBTExplore {
                 note("optimizer", how)
             }
         }
-        let optimizer = out["optimizer"]?.stringValue ?? space.optimizers.first ?? ""
-        for key in space.keys(for: optimizer) {
+        let optimizer = out["optimizer"]?.stringValue ?? space.optimizers.first
+        for key in space.keys(for: optimizer) where settings.mutates(key) {
             guard let domain = space.parameters[key], let value = out[key] else { continue }
             if optimizerChanged, config[key] != value { continue }  // freshly drawn above
             let (v, how) = perturb(value, domain, settings, rng)
             out[key] = v
             note(key, how)
         }
-        if let beta = out["hypergradient_beta"]?.doubleValue, space.parameters["hypergradient_beta"] == nil, beta > 0 {
+        if settings.mutate == nil, let beta = out["hypergradient_beta"]?.doubleValue, space.parameters["hypergradient_beta"] == nil,
+            beta > 0
+        {
             let resample = rng.uniform() < settings.resampleProbability
             if !resample {
                 let f = factor(settings, rng)
@@ -90,7 +96,7 @@ public enum PBTExplore {
         switch domain {
         case .logUniform(let a, let b): return (.number(min(max(x * f, a), b)), "perturb ×\(f)")
         case .uniform(let a, let b): return (.number(min(max(x + (f - 1) * (b - a), a), b)), "perturb ×\(f)")
-        case .intUniform(let a, let b):
+        case .intUniform(let a, let b), .intLogUniform(let a, let b):
             var y = Int((x * f).rounded())
             if f > 1, y <= Int(x) { y = Int(x) + 1 }
             if f < 1, y >= Int(x) { y = Int(x) - 1 }

@@ -13,6 +13,9 @@ public enum ParameterDomain: Sendable, Equatable {
     case logUniform(Double, Double)
     /// `{ int_uniform = [a, b] }`: each integer of a…b (both included) equally likely.
     case intUniform(Int, Int)
+    /// `{ int_log_uniform = [a, b] }`: integers of a…b (1 ≤ a ≤ b), log-uniform: x drawn with
+    /// density ∝ 1/x on [a, b + 1), rounded down, so each octave is as likely as the next.
+    case intLogUniform(Int, Int)
     /// `{ choice = [...] }` (or a bare array for `optimizer`): one of the values, equally likely.
     case choice([JSONValue])
 
@@ -35,14 +38,21 @@ public enum ParameterDomain: Sendable, Equatable {
 /// (`OptimizerSpec.trialKeysUsed(by:)`, the same table `OptimizerSpec.fromTrial` maps
 /// with). The other trial keys (batch_size, schedule, hypergradient_*) apply to every optimizer.
 public struct SearchSpace: Sendable, Equatable {
-    /// The optimizers searched, in the file's order (one for a fixed optimizer).
+    /// The optimizers searched, in the file's order (one for a fixed optimizer); empty when a
+    /// command workload's `[search]` has no `optimizer` (its configurations then have none).
     public var optimizers: [String]
     /// Every other key of `[search]`.
     public var parameters: [String: ParameterDomain]
+    /// The keys whose values are floats: `uniform`/`log_uniform` ranges, tuned's real-valued
+    /// keys, and a program's own fixed values or choices written as floats (`1.0`, `[0.5, 1.0]`).
+    /// Configurations hold every number as a Double; a command workload's program gets these
+    /// keys as JSON floats (`1.0`) and the others' whole numbers as JSON integers (`64`).
+    public var floatKeys: Set<String>
 
-    public init(optimizers: [String], parameters: [String: ParameterDomain] = [:]) {
+    public init(optimizers: [String], parameters: [String: ParameterDomain] = [:], floatKeys: Set<String> = []) {
         self.optimizers = optimizers
         self.parameters = parameters
+        self.floatKeys = floatKeys
     }
 
     /// Optimizers a flat trial configuration can build. The wrappers (`lookahead`, `sam`,
@@ -54,11 +64,21 @@ public struct SearchSpace: Sendable, Equatable {
 
     public static let wrapperOptimizers: Set<String> = ["lookahead", "sam", "hypergradient", "scheduled"]
 
-    /// Keys that `[search]` accepts: every trial-configuration key.
+    /// Keys that `[search]` accepts for every workload: every trial-configuration key.
     public static var knownKeys: Set<String> { TrialConfig.keys }
 
-    /// The keys a configuration with `optimizer` contains (besides `optimizer`), sorted.
-    public func keys(for optimizer: String) -> [String] {
+    /// Keys of `[search]` that are a command workload's own (not `knownKeys`), sorted.
+    public var customKeys: [String] { parameters.keys.filter { !Self.knownKeys.contains($0) }.sorted() }
+
+    /// The optimizer groups configurations are drawn in: each searched optimizer, or one group
+    /// without an optimizer (nil) when none is searched.
+    var groups: [String?] { optimizers.isEmpty ? [nil] : optimizers.map(Optional.some) }
+
+    /// The keys a configuration with `optimizer` contains (besides `optimizer`), sorted: every
+    /// key that is not an optimizer key, and the optimizer keys `optimizer` uses (all of them
+    /// when there is no optimizer: a command workload's program takes what it takes).
+    public func keys(for optimizer: String?) -> [String] {
+        guard let optimizer else { return parameters.keys.sorted() }
         let used = OptimizerSpec.trialKeysUsed(by: optimizer)
         return parameters.keys.filter { !OptimizerSpec.trialKeys.contains($0) || used.contains($0) }.sorted()
     }
@@ -88,8 +108,10 @@ public struct SearchSpace: Sendable, Equatable {
     /// One configuration drawn with `rng` (for strategies that resample, such as PBT's explore).
     public func sample(using rng: RandomSource) -> [String: JSONValue] {
         // Validation guarantees non-empty choices and well-ordered ranges, so no draw throws.
-        let optimizer = optimizers.count == 1 ? optimizers[0] : optimizers[(try? rng.integer(below: optimizers.count)) ?? 0]
-        var config: [String: JSONValue] = ["optimizer": .string(optimizer)]
+        let group = groups
+        let optimizer = group.count == 1 ? group[0] : group[(try? rng.integer(below: group.count)) ?? 0]
+        var config: [String: JSONValue] = [:]
+        if let optimizer { config["optimizer"] = .string(optimizer) }
         for key in keys(for: optimizer) {
             config[key] = Self.draw(parameters[key]!, rng)
         }
@@ -107,8 +129,8 @@ public struct SearchSpace: Sendable, Equatable {
     public func stratifiedSample(seed: UInt64, count: Int) -> [[String: JSONValue]] {
         guard count > 0 else { return [] }
         let rng = RandomSource(seed: Self.trialSeed(seed, index: -1))
-        let order = rng.shuffled(optimizers)
-        var configs: [[String: JSONValue]] = (0..<count).map { ["optimizer": .string(order[$0 % order.count])] }
+        let order = optimizers.isEmpty ? [nil] : rng.shuffled(optimizers).map(Optional.some)
+        var configs: [[String: JSONValue]] = (0..<count).map { i in order[i % order.count].map { ["optimizer": .string($0)] } ?? [:] }
         for optimizer in order {
             let members = (0..<count).filter { configs[$0]["optimizer"]?.stringValue == optimizer }
             for key in keys(for: optimizer) {
@@ -132,6 +154,9 @@ public struct SearchSpace: Sendable, Equatable {
         case .uniform(let a, let b): return .number(a + (b - a) * u)
         case .logUniform(let a, let b): return .number(exp(log(a) + (log(b) - log(a)) * u))
         case .intUniform(let a, let b): return .number(Double(min(b, a + Int((Double(b - a + 1) * u).rounded(.down)))))
+        case .intLogUniform(let a, let b):
+            let x = exp(log(Double(a)) + (log(Double(b) + 1) - log(Double(a))) * u)
+            return .number(Double(min(b, max(a, Int(x.rounded(.down))))))
         case .choice(let vs): return vs[k % vs.count]  // stratifiedSample deals choices itself
         }
     }
@@ -143,6 +168,9 @@ public struct SearchSpace: Sendable, Equatable {
         case .uniform(let a, let b): return .number((try? rng.uniform(a, b)) ?? a)
         case .logUniform(let a, let b): return .number((try? rng.logUniform(a, b)) ?? a)
         case .intUniform(let a, let b): return .number(Double(a + ((try? rng.integer(below: b - a + 1)) ?? 0)))
+        case .intLogUniform(let a, let b):
+            let x = (try? rng.logUniform(Double(a), Double(b) + 1)) ?? Double(a)
+            return .number(Double(min(b, max(a, Int(x.rounded(.down))))))
         case .choice(let vs): return vs.count == 1 ? vs[0] : vs[(try? rng.integer(below: vs.count)) ?? 0]
         }
     }
@@ -176,6 +204,14 @@ public struct SearchSpace: Sendable, Equatable {
                 if seen.insert(r).inserted { out.append(.number(Double(r))) }
             }
             return out
+        case .intLogUniform(let a, let b):
+            if b - a + 1 <= n { return (a...b).map { .number(Double($0)) } }
+            var seen = Set<Int>(), out: [JSONValue] = []
+            for case .number(let v) in gridValues(.logUniform(Double(a), Double(b)), points: n) {
+                let r = min(b, max(a, Int(v.rounded())))
+                if seen.insert(r).inserted { out.append(.number(Double(r))) }
+            }
+            return out
         }
     }
 
@@ -183,7 +219,7 @@ public struct SearchSpace: Sendable, Equatable {
     /// sizes of the keys it uses (saturating at Int.max).
     public func gridCount(points: Int) -> Int {
         var total = 0
-        for opt in optimizers {
+        for opt in groups {
             var product = 1
             for key in keys(for: opt) {
                 let (p, o) = product.multipliedReportingOverflow(by: Self.gridValues(parameters[key]!, points: points).count)
@@ -201,12 +237,13 @@ public struct SearchSpace: Sendable, Equatable {
     /// the optimizers that use them, so no two configurations build the same trial.
     public func gridConfiguration(_ index: Int, points: Int) -> [String: JSONValue] {
         var rest = index
-        for opt in optimizers {
+        for opt in groups {
             let keys = keys(for: opt)
             let values = keys.map { Self.gridValues(parameters[$0]!, points: points) }
             let size = values.reduce(1) { $0 * $1.count }
             if rest >= size { rest -= size; continue }
-            var config: [String: JSONValue] = ["optimizer": .string(opt)]
+            var config: [String: JSONValue] = [:]
+            if let opt { config["optimizer"] = .string(opt) }
             for (key, vs) in zip(keys, values).reversed() {
                 config[key] = vs[rest % vs.count]
                 rest /= vs.count

@@ -197,6 +197,16 @@ public enum Strategy: TuningStrategy {
 
     public var trials: [Trial] { inner.trials }
     public var best: TrialOutcome? { inner.best }
+    /// The task's objective, as the strategy ranks by it.
+    public var objective: Objective {
+        switch self {
+        case .random(let s): s.core.objective
+        case .grid(let s): s.core.objective
+        case .pbt(let s): s.objective
+        case .asha(let s): s.objective
+        case .batchSweep(let s): s.core.objective
+        }
+    }
     public var isFinished: Bool { inner.isFinished }
     public func currentConfig(_ trial: Int) -> [String: JSONValue] { inner.currentConfig(trial) }
 
@@ -241,8 +251,9 @@ public enum Strategy: TuningStrategy {
 ///   metric in a finished segment) fails the trial at once, without retry: training is
 ///   deterministic for a (config, seed), so a retry would diverge again.
 /// - **Objective**: a trial's result is its objective metric at its final step (the final
-///   validation loss, as the peers report it), not the best value seen along the way. A
-///   trial whose final report lacks the metric fails (a command workload that never prints
+///   validation loss, as the peers report it) with `select = "final"` (the default), or the
+///   best value it reported along the way with `select = "best"`. A trial whose final
+///   report lacks the metric (and, for `best`, that never reported it) fails (a command workload that never prints
 ///   `val_loss` is a mistake to surface, not a trial to rank).
 /// - **Best**: the best objective under `mode`; ties go to the lower trial index.
 /// - **Seeds**: every trial trains with the task seed (common random numbers: trials differ
@@ -262,6 +273,8 @@ public struct IndependentTrials: Sendable, Equatable {
     public let objective: Objective
     private(set) var states: [State]
     private var lastMetrics: [[String: Double]]
+    /// Each trial's objective value so far (`Objective.value(after:previous:)`).
+    private var values: [Double?]
     public private(set) var best: TrialOutcome?
     public private(set) var outcomes: [TrialOutcome] = []
     public private(set) var isFinished = false
@@ -275,6 +288,7 @@ public struct IndependentTrials: Sendable, Equatable {
         self.objective = objective
         states = trials.map { t in .running(Segment(trial: t.index, start: 0, end: min(budget.effectiveSegmentSteps, budget.steps), fromCheckpoint: nil), attempt: 1) }
         lastMetrics = Array(repeating: [:], count: trials.count)
+        values = Array(repeating: nil, count: trials.count)
     }
 
     /// How many trials have completed, failed, or are still running.
@@ -312,11 +326,13 @@ public struct IndependentTrials: Sendable, Equatable {
         switch event {
         case .segmentFinished(let trial, let step, let metrics):
             guard let seg = currentSegment(trial), step == seg.end else { return [] }
-            lastMetrics[trial] = metrics
+            let reported = objective.reported(metrics)
+            lastMetrics[trial] = reported
             let name = objective.metric.rawValue
             if let v = metrics[name], !v.isFinite {
                 return fail(trial, "diverged: \(name) = \(v) at step \(step)")
             }
+            values[trial] = objective.value(after: metrics, previous: values[trial])
             if step < steps {
                 let next = Segment(
                     trial: trial, start: step, end: min(step + segmentSteps, steps),
@@ -324,18 +340,18 @@ public struct IndependentTrials: Sendable, Equatable {
                 states[trial] = .running(next, attempt: 1)
                 return [.scheduleSegment(next)]
             }
-            guard let value = metrics[name] else {
-                return fail(trial, "the final report at step \(step) has no '\(name)' (reported: \(metrics.keys.sorted().joined(separator: ", ")))")
+            guard let value = values[trial] else {
+                return fail(trial, "the final report at step \(step) has no '\(name)' (reported: \(reported.keys.sorted().joined(separator: ", ")))")
             }
             states[trial] = .completed
-            let outcome = TrialOutcome(trial: trial, config: trials[trial].config, step: step, metrics: metrics, objective: value)
+            let outcome = TrialOutcome(trial: trial, config: trials[trial].config, step: step, metrics: reported, objective: value)
             outcomes.append(outcome)
             if best == nil || objective.isBetter(value, than: best!.objective)
                 || (value == best!.objective && trial < best!.trial)
             {
                 best = outcome
             }
-            return [.completeTrial(trial: trial, metrics: metrics)] + finishIfDone()
+            return [.completeTrial(trial: trial, metrics: reported)] + finishIfDone()
         case .segmentFailed(let trial, let error, let attempt):
             guard case .running(let seg, let current)? = states.indices.contains(trial) ? states[trial] : nil else { return [] }
             let failed = max(attempt, current)

@@ -7,6 +7,11 @@ import TunedWorkloads
 /// Validation collects every problem it finds and throws them together, in line order, each
 /// naming file, line, field and what to change. Syntax errors stop at the first one.
 public enum TaskFile {
+    /// Workloads whose training is the user's own: `command` (a program the workers run) and
+    /// `external` (a loop of the submitter's that asks for segments: `study.ask`). Both take
+    /// the program's own `[search]` keys and metrics.
+    public static let userKinds = ["command", "external"]
+
     public enum Format: String, Sendable {
         case toml, json
 
@@ -91,6 +96,7 @@ struct TaskValidator {
     let baseDirectory: String
     let checkFiles: Bool
     var problems: [TaskProblem] = []
+    var warnings: [TaskProblem] = []
 
     init(file: String, format: TaskFile.Format, baseDirectory: String, checkFiles: Bool) {
         self.file = file
@@ -127,6 +133,12 @@ struct TaskValidator {
 
     mutating func problem(_ v: DocValue, _ table: String?, _ key: String?, _ message: String) {
         problem(v.line, table, key, message)
+    }
+
+    /// Something accepted that the user should see (returned with the task, not refused).
+    mutating func warn(_ line: Int?, _ table: String?, _ key: String?, _ message: String) {
+        let f = field(table, key)
+        warnings.append(TaskProblem(file: file, line: line, field: f.isEmpty ? nil : f, message: message))
     }
 
     /// How a key/value pair is written in this format, for "add …" suggestions.
@@ -237,7 +249,9 @@ struct TaskValidator {
         let budgetTable = subtable(root, "budget")
         let objectiveTable = subtable(root, "objective")
         let budget = validateBudget(budgetTable, present: root["budget"] != nil)
-        let objective = validateObjective(objectiveTable)
+        // The user's own training (a program, or an external loop): its own keys and metrics.
+        let isCommand = Self.userKinds.contains(root["workload"]?.value.table?["kind"]?.value.string ?? "")
+        let objective = validateObjective(objectiveTable, isCommand: isCommand)
 
         var workload: [String: JSONValue]?
         if root["workload"] == nil {
@@ -251,9 +265,11 @@ struct TaskValidator {
 
         var search: SearchSpace?
         if root["search"] == nil {
-            problem(nil, "search", nil, "missing table; add [search] with at least optimizer = [\"adamw\"] and lr")
+            problem(nil, "search", nil, isCommand
+                ? "missing table; add [search] with your program's hyperparameters, e.g. lr = { log_uniform = [1e-4, 1e-1] }"
+                : "missing table; add [search] with at least optimizer = [\"adamw\"] and lr")
         } else if let s = subtable(root, "search") {
-            search = validateSearch(s, strategyKind: strategyKind)
+            search = validateSearch(s, strategyKind: strategyKind, isCommand: isCommand)
         }
 
         let strategy = validateStrategy(
@@ -264,9 +280,11 @@ struct TaskValidator {
         guard let name, let workload, let search, let strategy, let budget, let objective, problems.isEmpty else {
             return nil
         }
-        return TaskSpec(
+        var spec = TaskSpec(
             name: name, description: description, workload: workload, search: search, strategy: strategy,
             budget: budget, objective: objective, baseDirectory: baseDirectory, features: features)
+        spec.warnings = warnings
+        return spec
     }
 
     // MARK: [budget]
@@ -293,36 +311,68 @@ struct TaskValidator {
 
     // MARK: [objective]
 
-    mutating func validateObjective(_ t: DocTable?) -> Objective? {
+    /// A metric name as a `tuned:` line can carry it (docs/COMMAND_WORKLOADS.md, "Metric lines").
+    static func isMetricName(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first.isASCII, first == "_" || CharacterSet.letters.contains(first) else { return false }
+        return s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-/".unicodeScalars.contains($0)) }
+    }
+
+    /// `[objective]`: `metric` (a known metric, or for a command workload any name its program
+    /// reports, which then needs `mode`), `mode`, `select`.
+    mutating func validateObjective(_ t: DocTable?, isCommand: Bool) -> Objective? {
         guard let t else { return Objective() }
-        unknownKeys(t, "objective", known: ["metric", "mode"])
+        let tn = "objective"
+        unknownKeys(t, tn, known: ["metric", "mode", "select"])
+        let known = Objective.Metric.known.map(\.rawValue)
         var metric = Objective.Metric.valLoss
         var ok = true
-        if let m = string(t, "objective", "metric") {
-            if let mm = Objective.Metric(rawValue: m) { metric = mm } else {
-                let known = Objective.Metric.allCases.map(\.rawValue)
+        if let m = string(t, tn, "metric") {
+            if Objective.Metric.known.contains(Objective.Metric(rawValue: m)) {
+                metric = Objective.Metric(rawValue: m)
+            } else if !isCommand {
                 var msg = "unknown metric '\(m)'"
                 if let c = closest(m, in: known) { msg += "; did you mean '\(c)'?" }
-                problem(t["metric"]!.value, "objective", "metric", msg + " (known: \(known.joined(separator: ", ")))")
+                problem(t["metric"]!.value, tn, "metric", msg + " (built-in workloads report: \(known.joined(separator: ", ")); a command workload's objective may be any metric its program reports)")
                 ok = false
+            } else if !Self.isMetricName(m) {
+                problem(t["metric"]!.value, tn, "metric", "\"\(m)\" cannot appear on a tuned: line; a metric name starts with a letter or _ and has only letters, digits and _ . - / (e.g. \"val_bleu\")")
+                ok = false
+            } else {
+                metric = Objective.Metric(rawValue: m)
+                if let c = closest(m, in: known), editDistance(m, c) <= 2 {
+                    warn(t["metric"]!.value.line, tn, "metric", "'\(m)' is not a metric tuned knows; it ranks trials by your program's '\(m)' values. Did you mean '\(c)'?")
+                }
+                if t["mode"] == nil {
+                    var msg = "'\(m)' is your program's own metric, so tuned cannot tell its direction; add \(assignment("mode", "\"max\"")) or \(assignment("mode", "\"min\""))"
+                    if let c = closest(m, in: known), c != m { msg += " (or did you mean '\(c)'?)" }
+                    problem(t["metric"]!.value, tn, "mode", msg)
+                    ok = false
+                }
             }
         } else if t["metric"] != nil { ok = false }
         var mode: Objective.Mode?
-        if let m = string(t, "objective", "mode") {
+        if let m = string(t, tn, "mode") {
             if let mm = Objective.Mode(rawValue: m) {
                 mode = mm
-                if ok, mm != metric.naturalMode {
+                if ok, let natural = metric.naturalMode, mm != natural {
                     problem(
-                        t["mode"]!.value, "objective", "mode",
-                        "\"\(m)\" would \(mm == .max ? "maximise" : "minimise") \(metric.rawValue); write mode = \"\(metric.naturalMode.rawValue)\" or leave mode out")
+                        t["mode"]!.value, tn, "mode",
+                        "\"\(m)\" would \(mm == .max ? "maximise" : "minimise") \(metric.rawValue); write mode = \"\(natural.rawValue)\" or leave mode out")
                     ok = false
                 }
             } else {
-                problem(t["mode"]!.value, "objective", "mode", "must be \"min\" or \"max\", got \"\(m)\"")
+                problem(t["mode"]!.value, tn, "mode", "must be \"min\" or \"max\", got \"\(m)\"")
                 ok = false
             }
         } else if t["mode"] != nil { ok = false }
-        return ok ? Objective(metric: metric, mode: mode) : nil
+        var select = Objective.Select.final
+        if let sv = string(t, tn, "select") {
+            if let s = Objective.Select(rawValue: sv) { select = s } else {
+                problem(t["select"]!.value, tn, "select", "must be \"final\" (a trial's value is its objective at its last step) or \"best\" (the best value along its curve), got \"\(sv)\"")
+                ok = false
+            }
+        } else if t["select"] != nil { ok = false }
+        return ok ? Objective(metric: metric, mode: mode, select: select) : nil
     }
 
     // MARK: [workload]
@@ -339,7 +389,8 @@ struct TaskValidator {
         "nqm": ["dimension", "curvatures", "noise", "batch_size", "start"],
     ]
     static let commandKeys = ["kind", "command", "workdir", "env"]
-    static var workloadKinds: [String] { WorkloadFactory.kinds + ["command"] }
+    static var workloadKinds: [String] { WorkloadFactory.kinds + userKinds }
+    static var userKinds: [String] { TaskFile.userKinds }
 
     func resolve(_ path: String) -> String {
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path)
@@ -444,6 +495,9 @@ struct TaskValidator {
                     problem(e.value, tn, "env", "must be a table of strings, e.g. { CUDA_VISIBLE_DEVICES = \"\" }")
                 }
             }
+        } else if kind == "external" {
+            // Nothing to run: the submitter's own loop asks for the segments (ask/tell).
+            unknownKeys(t, tn, known: ["kind"])
         } else {
             var msg = "unknown workload kind '\(kind)'"
             if let c = closest(kind, in: Self.workloadKinds) { msg += "; did you mean '\(c)'?" }
@@ -460,7 +514,7 @@ struct TaskValidator {
         .grid: ["trials", "grid_points"],
         .pbt: [
             "population", "interval", "quantile", "resample_probability", "perturbation_factors", "synchronous", "burn_in",
-            "explore_optimizer", "member_seeds",
+            "explore_optimizer", "member_seeds", "mutate",
         ],
         .asha: ["trials", "reduction_factor", "grace_period"],
         .batchSweep: ["batch_sizes", "target_loss", "trials", "lr_scaling", "reference_batch_size", "noise_scale"],
@@ -592,6 +646,9 @@ struct TaskValidator {
                     problem(t["burn_in"]!.value, tn, "burn_in", "(\(b)) must be smaller than [budget] steps (\(steps))")
                 } else { p.burnIn = b }
             }
+            if let mv = t["mutate"] {
+                p.mutate = mutateKeys(mv.value, search: search, searchTable: searchTable)
+            }
             spec.pbt = p
         case .asha:
             spec.trials = int(t, tn, "trials", min: 1, max: StrategySpec.maxTrials, what: "the number of configurations") ?? StrategySpec.defaultTrials
@@ -662,6 +719,41 @@ struct TaskValidator {
         return problems.count == before ? spec : nil
     }
 
+    /// PBT's `mutate = ["lr", "dropout"]`: `[search]` keys that explore may change. nil (and
+    /// problems) when it is not a list of distinct `[search]` keys.
+    mutating func mutateKeys(_ v: DocValue, search: SearchSpace?, searchTable: DocTable?) -> [String]? {
+        let tn = "strategy", key = "mutate"
+        let searched = (searchTable?.keys ?? []).filter { $0 != "optimizer" }.sorted()
+        let listing = searched.isEmpty ? "[search] has no key to mutate" : "searchable keys: \(searched.joined(separator: ", "))"
+        guard let a = v.array else {
+            problem(v, tn, key, "must be a list of [search] keys, e.g. mutate = [\"lr\", \"dropout\"], got \(v.typeName) \(v.shown) (\(listing))")
+            return nil
+        }
+        var out: [String] = [], ok = true
+        for item in a {
+            guard let name = item.string else {
+                problem(item, tn, key, "lists keys as strings, got \(item.typeName) \(item.shown)")
+                ok = false
+                continue
+            }
+            if out.contains(name) {
+                problem(item, tn, key, "'\(name)' is listed twice")
+                ok = false
+            } else if name == "optimizer" {
+                problem(item, tn, key, "the optimizer is not mutated through mutate; set explore_optimizer = true to let explore change it")
+                ok = false
+            } else if !searched.contains(name) {
+                var m = "'\(name)' is not a key of [search]"
+                if let c = closest(name, in: searched) { m += "; did you mean '\(c)'?" }
+                problem(item, tn, key, m + " (\(listing))")
+                ok = false
+            } else {
+                out.append(name)
+            }
+        }
+        return ok && search != nil ? out : nil
+    }
+
     /// `[32, 64, 128]` or `{ geometric = [16, 1024], factor = 2 }` → ascending distinct sizes.
     mutating func batchSizes(_ v: DocValue) -> [Int]? {
         let tn = "strategy", key = "batch_sizes"
@@ -717,15 +809,16 @@ struct TaskValidator {
 
     // MARK: [search]
 
-    enum KeyType { case real, integer, boolean, optimizer, schedule }
+    enum KeyType { case real, integer, boolean, optimizer, schedule, custom }
 
     static func keyType(_ key: String) -> KeyType {
+        if !SearchSpace.knownKeys.contains(key), key != "optimizer" { return .custom }
         switch key {
-        case "optimizer": .optimizer
-        case "batch_size", "ns_steps": .integer
-        case "nesterov", "centered", "amsgrad": .boolean
-        case "schedule": .schedule
-        default: .real
+        case "optimizer": return .optimizer
+        case "batch_size", "ns_steps": return .integer
+        case "nesterov", "centered", "amsgrad": return .boolean
+        case "schedule": return .schedule
+        default: return .real
         }
     }
 
@@ -742,15 +835,42 @@ struct TaskValidator {
         }
     }
 
-    static let distributions = ["uniform", "log_uniform", "int_uniform", "choice"]
+    static let distributions = ["uniform", "log_uniform", "int_uniform", "int_log_uniform", "choice"]
 
-    mutating func validateSearch(_ t: DocTable, strategyKind: StrategySpec.Kind?) -> SearchSpace? {
+    /// Names that configurations use for tuned's own purposes and a program's key may not take.
+    static let reservedKeys: Set<String> = ["seed", "pbt_exploit"]
+
+    /// A command workload's own `[search]` key: `[a-z_][a-z0-9_.-]*`.
+    static func isCustomKeyName(_ s: String) -> Bool {
+        guard let f = s.unicodeScalars.first, f == "_" || ("a"..."z").contains(f) else { return false }
+        return s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0) }
+    }
+
+    mutating func validateSearch(_ t: DocTable, strategyKind: StrategySpec.Kind?, isCommand: Bool) -> SearchSpace? {
         let tn = "search"
         let before = problems.count
         let known = SearchSpace.knownKeys
-        unknownKeys(t, tn, known: Array(known)) { key in
-            if ["grid_points", "trials"].contains(key) { return "belongs in [strategy]; move it there" }
-            return nil
+        if isCommand {
+            // A command workload's program takes keys of its own; tuned passes them through.
+            for e in t.entries where !known.contains(e.key) && e.key != "optimizer" {
+                if ["grid_points", "trials"].contains(e.key) {
+                    problem(e.keyPosition.line, tn, e.key, "belongs in [strategy]; move it there")
+                } else if Self.reservedKeys.contains(e.key) {
+                    problem(e.keyPosition.line, tn, e.key, "'\(e.key)' is reserved (tuned sets it in every configuration: TUNED_SEED and the member's seed); rename your key, e.g. '\(e.key)_'")
+                } else if !Self.isCustomKeyName(e.key) {
+                    problem(e.keyPosition.line, tn, e.key, "a program's own key must match [a-z_][a-z0-9_.-]* (lower case, starting with a letter or _), e.g. '\(e.key.lowercased().filter { $0.isLetter || $0.isNumber || "_.-".contains($0) })'")
+                } else if let c = closest(e.key, in: known), editDistance(e.key, c) <= 2 {
+                    warn(e.keyPosition.line, tn, e.key, "not a key tuned knows; it is passed to your program as is. Did you mean '\(c)'?")
+                }
+            }
+        } else {
+            unknownKeys(t, tn, known: Array(known)) { key in
+                if ["grid_points", "trials"].contains(key) { return "belongs in [strategy]; move it there" }
+                if Self.isCustomKeyName(key), closest(key, in: known) == nil {
+                    return "unknown key (a built-in workload takes only the keys tuned knows: \(known.sorted().joined(separator: ", ")); a program's own hyperparameters need [workload] kind = \"command\")"
+                }
+                return nil
+            }
         }
         var optimizers: [String] = []
         var parameters: [String: ParameterDomain] = [:]
@@ -789,12 +909,19 @@ struct TaskValidator {
                     optimizers.append(name)
                 }
             }
-        } else {
+        } else if !isCommand {
             problem(t.position.line, tn, "optimizer", "missing; add \(assignment("optimizer", "[\"adamw\"]")) (one name or a list to search over)")
         }
 
-        for e in t.entries where e.key != "optimizer" && known.contains(e.key) {
-            if let d = domain(e, tn) { parameters[e.key] = d }
+        for e in t.entries where e.key != "optimizer" && (known.contains(e.key) || (isCommand && Self.isCustomKeyName(e.key) && !Self.reservedKeys.contains(e.key) && !["grid_points", "trials"].contains(e.key))) {
+            let before = problems.count
+            if let d = domain(e, tn) {
+                parameters[e.key] = d
+            } else if isCommand, known.contains(e.key), problems.count > before {
+                // Tuned's keys keep tuned's meaning; a program may mean something else by the name.
+                problems[problems.count - 1].message +=
+                    " ('\(e.key)' is a key tuned knows; if your program means something else by it, rename it, e.g. 'my_\(e.key)')"
+            }
         }
 
         // Conditional keys: an optimizer key no searched optimizer uses is a mistake.
@@ -809,7 +936,23 @@ struct TaskValidator {
                 }
             }
         }
-        return problems.count == before ? SearchSpace(optimizers: optimizers, parameters: parameters) : nil
+        var floatKeys = Set<String>()
+        for e in t.entries {
+            guard let domain = parameters[e.key] else { continue }
+            switch domain {
+            case .uniform, .logUniform: floatKeys.insert(e.key)
+            case .intUniform, .intLogUniform: break
+            case .fixed, .choice:
+                if Self.keyType(e.key) == .real { floatKeys.insert(e.key); continue }
+                // A program's own key: floats if its numbers were written as floats.
+                let values = e.value.table?["choice"]?.value.array ?? [e.value]
+                let numbers = values.filter { $0.number != nil }
+                if !numbers.isEmpty, numbers.allSatisfy({ if case .float = $0.kind { true } else { false } }) {
+                    floatKeys.insert(e.key)
+                }
+            }
+        }
+        return problems.count == before ? SearchSpace(optimizers: optimizers, parameters: parameters, floatKeys: floatKeys) : nil
     }
 
     /// The domain of one `[search]` key, checking its form, type and admissible values.
@@ -858,12 +1001,12 @@ struct TaskValidator {
             return ok ? .choice(out) : nil
         }
         // A range.
-        guard type == .real || type == .integer else {
+        guard type == .real || type == .integer || type == .custom else {
             problem(form.value, tn, key, "\(key) is \(type == .boolean ? "true or false" : type == .schedule ? "a schedule table" : "categorical"); use a fixed value or { choice = [...] }, not \(dist)")
             return nil
         }
-        if type == .integer, dist != "int_uniform" {
-            problem(form.value, tn, key, "\(key) takes integers; use { int_uniform = [low, high] } or { choice = [...] }, not \(dist)")
+        if type == .integer, !dist.hasPrefix("int_") {
+            problem(form.value, tn, key, "\(key) takes integers; use { int_uniform = [low, high] }, { int_log_uniform = [low, high] } or { choice = [...] }, not \(dist)")
             return nil
         }
         guard let pair = form.value.array, pair.count == 2, let a = pair[0].number, let b = pair[1].number else {
@@ -875,20 +1018,24 @@ struct TaskValidator {
             problem(form.value, tn, key, "\(dist) bounds must be finite, got [\(sa), \(sb)]")
             return nil
         }
-        if dist == "int_uniform" {
-            guard let ia = asInt(pair[0]), let ib = asInt(pair[1]) else {
-                problem(form.value, tn, key, "int_uniform bounds must be integers, got [\(sa), \(sb)]")
+        if dist.hasPrefix("int_") {
+            guard let ia = asInt(pair[0]), let ib = asInt(pair[1]), abs(ia) < 1 << 52, abs(ib) < 1 << 52 else {
+                problem(form.value, tn, key, "\(dist) bounds must be integers, got [\(sa), \(sb)]\(type == .custom ? "; for a real-valued key use { uniform = [\(sa), \(sb)] }" : "")")
                 return nil
             }
             guard ia <= ib else {
-                problem(form.value, tn, key, "int_uniform range is inverted (\(sa) > \(sb)); write [low, high]")
+                problem(form.value, tn, key, "\(dist) range is inverted (\(sa) > \(sb)); write [low, high]")
+                return nil
+            }
+            if dist == "int_log_uniform", ia < 1 {
+                problem(form.value, tn, key, "int_log_uniform needs bounds ≥ 1, got \(sa); use int_uniform for a range that includes 0")
                 return nil
             }
             if let (ok, text) = Self.bounds(key), !(ok(a) && ok(b)) {
                 problem(form.value, tn, key, "must be \(text); the range [\(sa), \(sb)] goes outside")
                 return nil
             }
-            return .intUniform(ia, ib)
+            return dist == "int_log_uniform" ? .intLogUniform(ia, ib) : .intUniform(ia, ib)
         }
         if a > b {
             problem(form.value, tn, key, "\(dist) range is inverted (\(sa) > \(sb)); write [low, high]")
@@ -918,6 +1065,17 @@ struct TaskValidator {
         switch Self.keyType(key) {
         case .optimizer:
             return nil  // handled by validateSearch
+        case .custom:
+            // A program's own key: any number, string or boolean, passed through as written.
+            if let d = v.number, !d.isFinite {
+                problem(v, tn, key, "must be finite, got \(v.shown)")
+                return nil
+            }
+            guard v.number != nil || v.string != nil || v.bool != nil else {
+                problem(v, tn, key, "must be a number, a string or true/false (or a range or { choice = [...] } of them), got \(v.typeName) \(v.shown)")
+                return nil
+            }
+            return v.json
         case .boolean:
             guard v.bool != nil else {
                 problem(v, tn, key, "must be true or false, got \(v.typeName) \(v.shown)")

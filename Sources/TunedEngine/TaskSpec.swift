@@ -15,6 +15,9 @@ public struct TaskSpec: Sendable, Equatable {
     public var objective: Objective
     /// The folder relative paths were resolved against.
     public var baseDirectory: String
+    /// What validation accepted but the user should see (`file:line: [search] weight_decy:
+    /// … did you mean 'weight_decay'?`); the daemon returns them in the submit reply.
+    public var warnings: [TaskProblem] = []
     /// The `[features]` table: what the task file says about its model and data (the
     /// features-file schema, docs/META.md); nil without one.
     public var features: TaskDescription?
@@ -37,6 +40,8 @@ public struct TaskSpec: Sendable, Equatable {
 
     /// The workload kind (`mlp`, `rosenbrock`, `command`, …).
     public var workloadKind: String { workload["kind"]?.stringValue ?? "" }
+    /// The user's own training (`command` or `external`): its own keys, metrics and features.
+    public var isUserWorkload: Bool { TaskFile.userKinds.contains(workloadKind) }
 
     /// The configuration a trial runs with: the sampled parameters plus the task-wide
     /// hypergradient settings (`[strategy] hypergradient`) as `hypergradient_*` trial keys.
@@ -59,7 +64,7 @@ public struct TaskSpec: Sendable, Equatable {
     static func range(_ domain: ParameterDomain) -> (Double, Double)? {
         switch domain {
         case .uniform(let a, let b), .logUniform(let a, let b): return (a, b)
-        case .intUniform(let a, let b): return (Double(a), Double(b))
+        case .intUniform(let a, let b), .intLogUniform(let a, let b): return (Double(a), Double(b))
         case .choice(let vs):
             let xs = vs.compactMap(\.doubleValue)
             guard xs.count >= 2, let lo = xs.min(), let hi = xs.max(), lo < hi else { return nil }
@@ -100,32 +105,101 @@ public struct Budget: Sendable, Equatable {
     }
 }
 
-/// `[objective]`: which reported metric decides, and in which direction.
+/// `[objective]`: which reported metric decides, in which direction, and which of its values
+/// along a trial's curve counts (`select`). `docs/TASKFILE.md`, "[objective]".
 public struct Objective: Sendable, Equatable {
-    public enum Metric: String, Sendable, CaseIterable {
-        case valLoss = "val_loss"
-        case trainLoss = "train_loss"
-        case valAccuracy = "val_accuracy"
+    /// A metric name: one tuned knows (`val_loss`, `train_loss`, `val_accuracy`) or any key a
+    /// command workload reports on its `tuned:` lines.
+    public struct Metric: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
 
-        /// The direction that makes sense for the metric.
-        public var naturalMode: Mode { self == .valAccuracy ? .max : .min }
+        public static let valLoss = Metric(rawValue: "val_loss")
+        public static let trainLoss = Metric(rawValue: "train_loss")
+        public static let valAccuracy = Metric(rawValue: "val_accuracy")
+        /// The metrics built-in workloads report, whose direction tuned knows.
+        public static let known: [Metric] = [.valLoss, .trainLoss, .valAccuracy]
+
+        /// The direction that makes sense for a known metric; nil for a program's own.
+        public var naturalMode: Mode? {
+            switch self {
+            case .valAccuracy: .max
+            case .valLoss, .trainLoss: .min
+            default: nil
+            }
+        }
+
+        public var description: String { rawValue }
     }
 
     public enum Mode: String, Sendable, CaseIterable {
         case min, max
     }
 
+    /// Which value of the objective along a trial's curve is the trial's value: its value at
+    /// the last step reported (`final`, the default) or the best value reported so far (`best`).
+    /// One definition for everything: the task's result, the results' ranking, PBT's exploit
+    /// decisions and ASHA's rungs.
+    public enum Select: String, Sendable, CaseIterable {
+        case final, best
+    }
+
     public var metric: Metric
     public var mode: Mode
+    public var select: Select
 
-    public init(metric: Metric = .valLoss, mode: Mode? = nil) {
+    public init(metric: Metric = .valLoss, mode: Mode? = nil, select: Select = .final) {
         self.metric = metric
-        self.mode = mode ?? metric.naturalMode
+        self.mode = mode ?? metric.naturalMode ?? .min
+        self.select = select
     }
 
     /// True when `a` is strictly better than `b` under `mode`. NaN is never better.
     public func isBetter(_ a: Double, than b: Double) -> Bool {
         mode == .min ? a < b : a > b
+    }
+
+    /// The key under which a segment's event carries the best value of the objective reported
+    /// within the segment (`select = "best"` only). A `:` never appears in a reported metric
+    /// name (docs/COMMAND_WORKLOADS.md, "Metric lines"), so it cannot clash with one.
+    public var segmentBestKey: String { metric.rawValue + ":best" }
+
+    /// A finished segment's metrics as its strategy event carries them: the last value of
+    /// every metric at a step ≤ `end`, and with `select = "best"` the best finite value of the
+    /// objective at a step ≤ `end` under `segmentBestKey`.
+    public func segmentMetrics(_ points: some Sequence<(step: Int64, name: String, value: Double)>, end: Int64) -> [String: Double] {
+        var last: [String: (Int64, Double)] = [:]
+        var best: Double?
+        for p in points where p.step <= end {
+            if select == .best, p.name == metric.rawValue, p.value.isFinite, best.map({ isBetter(p.value, than: $0) }) ?? true {
+                best = p.value
+            }
+            if let l = last[p.name], l.0 > p.step { continue }
+            last[p.name] = (p.step, p.value)
+        }
+        var out = last.mapValues(\.1)
+        if let best { out[segmentBestKey] = best }
+        return out
+    }
+
+    /// The trial's objective value after a segment with `metrics` (an event's), given its value
+    /// after the previous segments (`previous`): the last reported value for `final`; for
+    /// `best`, the better of `previous`, the segment's best and its last value. nil when the
+    /// segment reported no value of the metric and there is no previous one.
+    public func value(after metrics: [String: Double], previous: Double?) -> Double? {
+        let last = metrics[metric.rawValue]
+        guard select == .best else { return last }
+        var v = previous
+        for x in [metrics[segmentBestKey], last] {
+            guard let x, x.isFinite else { continue }
+            if v == nil || isBetter(x, than: v!) { v = x }
+        }
+        return v
+    }
+
+    /// `metrics` without the strategy-internal `segmentBestKey` (what a trial reported).
+    public func reported(_ metrics: [String: Double]) -> [String: Double] {
+        select == .best ? metrics.filter { $0.key != segmentBestKey } : metrics
     }
 }
 
@@ -222,12 +296,23 @@ public struct PBTSettings: Sendable, Equatable {
     /// al.; an exploit copies the donor's seed with its weights. `"shared"`: every member uses
     /// the task seed, so members differ by configuration only.
     public var distinctSeeds: Bool
+    /// `mutate = [...]`: the `[search]` keys explore may change (Ray Tune's
+    /// `hyperparam_mutations`); nil = the default, every key tuned knows (optimizer
+    /// hyperparameters, `batch_size`, `schedule`, `hypergradient_*`) and none of a command
+    /// workload's own keys. Every other key is copied from the donor with its checkpoint.
+    public var mutate: [String]?
+
+    /// Whether explore may change `key`.
+    public func mutates(_ key: String) -> Bool {
+        mutate.map { $0.contains(key) } ?? SearchSpace.knownKeys.contains(key)
+    }
 
     public init(
         population: Int = 8, interval: Int, quantile: Double = 0.25, resampleProbability: Double = 0.25,
         perturbationFactors: [Double] = [0.8, 1.2], synchronous: Bool = false, burnIn: Int = 0,
-        exploreOptimizer: Bool = false, distinctSeeds: Bool = true
+        exploreOptimizer: Bool = false, distinctSeeds: Bool = true, mutate: [String]? = nil
     ) {
+        self.mutate = mutate
         self.population = population
         self.interval = interval
         self.quantile = quantile

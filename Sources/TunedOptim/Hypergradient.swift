@@ -79,6 +79,9 @@ public struct Hypergradient<Scalar: TunedScalar>: Optimizer {
     }
 
     public var gradientCallsPerUpdate: Int { inner.gradientCallsPerUpdate }
+    public var hasEvaluationParameters: Bool { inner.hasEvaluationParameters }
+    public mutating func enterEvalMode(_ params: inout [Tensor<Scalar>]) { inner.enterEvalMode(&params) }
+    public mutating func enterTrainMode(_ params: inout [Tensor<Scalar>]) { inner.enterTrainMode(&params) }
     public var stateBytes: Int { inner.stateBytes + direction.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.size }
 
     public func saveState() -> StateDict {

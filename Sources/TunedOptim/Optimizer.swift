@@ -34,10 +34,35 @@ public protocol Optimizer<Scalar>: Sendable {
 
     /// Restores a state saved by an optimizer of the same kind and shapes.
     mutating func restoreState(_ state: StateDict) throws
+
+    /// True when the parameters the optimizer trains at are not the ones to evaluate
+    /// (schedule-free: it steps at y and evaluates at x). Wrappers report their inner's.
+    var hasEvaluationParameters: Bool { get }
+
+    /// The reference's `optimizer.eval()`: moves `params` (held at the training point) to the
+    /// evaluation point in place. No-op for optimizers without evaluation parameters and
+    /// before the first step. `enterTrainMode` undoes it (up to rounding, as the reference).
+    mutating func enterEvalMode(_ params: inout [Tensor<Scalar>])
+
+    /// The reference's `optimizer.train()`: moves `params` back to the training point.
+    /// A schedule-free optimizer must be in train mode when `step` is called.
+    mutating func enterTrainMode(_ params: inout [Tensor<Scalar>])
 }
 
 extension Optimizer {
     public var gradientCallsPerUpdate: Int { 1 }
+    public var hasEvaluationParameters: Bool { false }
+    public mutating func enterEvalMode(_ params: inout [Tensor<Scalar>]) {}
+    public mutating func enterTrainMode(_ params: inout [Tensor<Scalar>]) {}
+
+    /// The evaluation point of `params` without changing the optimizer or `params`: a
+    /// copy moved by `enterEvalMode` (bit-identical to the in-place switch), or `params`.
+    public func evaluationParameters(_ params: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+        guard hasEvaluationParameters else { return params }
+        var o = self, p = params
+        o.enterEvalMode(&p)
+        return p
+    }
 
     /// Optimizer-state bytes per parameter element, averaged over the tensors.
     public func stateBytesPerParameter(shapes: [[Int]]) -> Double {

@@ -9,7 +9,7 @@ extension OptimizerSpec {
     /// Keys of a trial configuration that belong to the optimizer.
     public static let trialKeys: Set<String> = [
         "optimizer", "lr", "weight_decay", "beta1", "beta2", "eps", "momentum", "nesterov", "dampening",
-        "ns_steps", "centered", "amsgrad", "alpha",
+        "ns_steps", "centered", "amsgrad", "alpha", "warmup_steps", "r", "weight_lr_power",
     ]
 
     /// Which trial keys each optimizer accepts, and the keyword they become.
@@ -28,17 +28,25 @@ extension OptimizerSpec {
         case "adagrad": m["eps"] = "eps"
         case "muon": m["momentum"] = "momentum"; m["nesterov"] = "nesterov"; m["ns_steps"] = "ns_steps"
         case "lars": m["momentum"] = "momentum"
+        case "adamw_schedulefree":
+            m["eps"] = "eps"; m["warmup_steps"] = "warmup_steps"; m["r"] = "r"; m["weight_lr_power"] = "weight_lr_power"
+        case "sgd_schedulefree":
+            m["momentum"] = "momentum"; m["warmup_steps"] = "warmup_steps"; m["r"] = "r"; m["weight_lr_power"] = "weight_lr_power"
+        case "adam_mini": m["eps"] = "eps"
         default: break
         }
         return m
     }
 
-    static let betaOptimizers: Set<String> = ["adam", "adamw", "nadam", "radam", "lamb", "lion", "adam_hd"]
+    static let betaOptimizers: Set<String> = [
+        "adam", "adamw", "nadam", "radam", "lamb", "lion", "adam_hd", "adamw_schedulefree", "adam_mini",
+    ]
 
     /// The trial keys (besides `optimizer`) that optimizer `name` uses, from the same table
     /// `fromTrial` maps with: a search space samples a key under an optimizer only if it is
     /// here (`beta1`/`beta2` for Adam-like optimizers and Lion, `beta1` for Tiger, `momentum`
-    /// for SGD-like ones, RMSprop, Muon and LARS, `ns_steps` for Muon, …).
+    /// for SGD-like ones, RMSprop, Muon and LARS, `ns_steps` for Muon, `warmup_steps`, `r` and
+    /// `weight_lr_power` for the schedule-free optimizers, …).
     public static func trialKeysUsed(by name: String) -> Set<String> {
         var keys = Set(accepted(name).keys)
         if betaOptimizers.contains(name) { keys.formUnion(["beta1", "beta2"]) }

@@ -1,6 +1,7 @@
 extension OptimizerRegistry {
     /// The element-wise optimizers: SGD (and its `momentum`/`nesterov` aliases), Adagrad,
-    /// RMSprop, Adam(W), NAdam, RAdam, torch's Adafactor, Lion, Tiger, LARS, LAMB; with
+    /// RMSprop, Adam(W), NAdam, RAdam, torch's Adafactor, Lion, Tiger, LARS, LAMB,
+    /// schedule-free AdamW and SGD (`schedulefree`), Adam-mini (`adam_mini`); with
     /// lion_pytorch's Lion; and optax's `lion`, `sgd` and `adam` (the inner optimizers of
     /// Lookahead and SAM). Nil when `spec` names another optimizer.
     static func makeElementwise<S: TunedScalar>(_ spec: OptimizerSpec, shapes: [[Int]]) throws -> (any Optimizer<S>)? {
@@ -23,6 +24,11 @@ extension OptimizerRegistry {
         case (.torch, "tiger"): return try Tiger<S>(hp, shapes: shapes)
         case (.torch, "lars"): return try LARS<S>(hp, shapes: shapes)
         case (.torch, "lamb"): return try LAMB<S>(hp, shapes: shapes)
+        case (.torch, "adamw_schedulefree"), (.schedulefree, "adamw_schedulefree"):
+            return try ScheduleFree<S>(hp, shapes: shapes, kind: .adamw)
+        case (.torch, "sgd_schedulefree"), (.schedulefree, "sgd_schedulefree"):
+            return try ScheduleFree<S>(hp, shapes: shapes, kind: .sgd)
+        case (.torch, "adam_mini"), (.adamMini, "adam_mini"): return try AdamMini<S>(hp, shapes: shapes)
         case (.optax, "lion"):
             try hp.checkOptaxName("lion")
             return try Lion<S>(hp, shapes: shapes, library: .optax)
@@ -119,6 +125,9 @@ struct Aliased<Base: Optimizer>: Optimizer {
     }
     var stepCount: Int { base.stepCount }
     var stateBytes: Int { base.stateBytes }
+    var hasEvaluationParameters: Bool { base.hasEvaluationParameters }
+    mutating func enterEvalMode(_ params: inout [Tensor<Scalar>]) { base.enterEvalMode(&params) }
+    mutating func enterTrainMode(_ params: inout [Tensor<Scalar>]) { base.enterTrainMode(&params) }
     mutating func step(_ params: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
         base.step(&params, gradients: gradients)
     }

@@ -59,7 +59,7 @@ extension OptimizerSpec {
         var lib = library
         if let l = try inner.string("library", default: nil) {
             guard let parsed = OptimizerLibrary(rawValue: l) else {
-                throw OptimizerError("\(inner.context): unknown 'library' '\(l)' (expected torch, lion_pytorch or optax)")
+                throw OptimizerError("\(inner.context): unknown 'library' '\(l)' (expected torch, lion_pytorch, optax, schedulefree or adam_mini)")
             }
             lib = parsed
             values["library"] = nil

@@ -6,6 +6,10 @@ public enum OptimizerLibrary: String, Sendable, CaseIterable {
     case lionPytorch = "lion_pytorch"
     /// optax: hyperparameters are a spec `{"name": "optax.x", kwarg: value, …}`.
     case optax
+    /// facebookresearch/schedule_free (PyPI `schedulefree`): `adamw_schedulefree`, `sgd_schedulefree`.
+    case schedulefree
+    /// zyushun/Adam-mini (PyPI `adam-mini`): `adam_mini`.
+    case adamMini = "adam_mini"
 }
 
 /// Which optimizer, with which hyperparameters, under which reference's conventions.
@@ -27,7 +31,7 @@ public enum OptimizerRegistry {
     public static let torchNames: [String] = [
         "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "adafactor",
         "muon", "lion", "tiger", "lars", "lamb", "lookahead", "sam", "sgd_hd", "sgdn_hd", "adam_hd", "hypergradient",
-        "scheduled",
+        "scheduled", "adamw_schedulefree", "sgd_schedulefree", "adam_mini",
     ]
 
     /// Creates the optimizer for parameters of the given shapes, or throws an

@@ -155,6 +155,10 @@ public struct Scheduled<Scalar: TunedScalar>: Optimizer {
     public var gradientCallsPerUpdate: Int { inner.gradientCallsPerUpdate }
     public var stateBytes: Int { inner.stateBytes }
 
+    public var hasEvaluationParameters: Bool { inner.hasEvaluationParameters }
+    public mutating func enterEvalMode(_ params: inout [Tensor<Scalar>]) { inner.enterEvalMode(&params) }
+    public mutating func enterTrainMode(_ params: inout [Tensor<Scalar>]) { inner.enterTrainMode(&params) }
+
     public func saveState() -> StateDict {
         var s = StateDict()
         s.merge(inner.saveState(), prefix: "inner.")

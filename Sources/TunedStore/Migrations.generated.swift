@@ -227,5 +227,16 @@ CREATE INDEX segment_logs_by_task ON segment_logs (task_id, id);
 
 """##
         ),
+        (
+            name: "0004_task_leased_by",
+            sql: ##"""
+-- Who runs a task's segments: the daemon's workers ('worker', every task so far) or a client
+-- of the task's submitter that asks for them (`study.ask`, `[workload] kind = "external"`:
+-- the user's own training loop drives the tuning, ask/tell). Workers never lease a 'client'
+-- task's segments, and `study.ask` leases only its own task's.
+ALTER TABLE tasks ADD COLUMN leased_by TEXT NOT NULL DEFAULT 'worker' CHECK (leased_by IN ('worker', 'client'));
+
+"""##
+        ),
     ]
 }

@@ -15,6 +15,8 @@ public struct TrialResult: Sendable, Hashable {
     /// Latest value of every metric name as a JSON object, e.g. `{"val_loss":0.25,"lr":0.01}`
     /// (null for NaN). Pass it through to JSON replies as is, or read ``finalMetrics``.
     public var finalMetricsJSON: String?
+    /// Why the trial ended failed, diverged or stopped, if it did (the trial's own error).
+    public var error: String? = nil
 
     /// ``finalMetricsJSON`` decoded (parsed on each access; NaN where the value was NaN).
     public var finalMetrics: [String: Double] { finalMetricsJSON.map(FlatJSON.numbers) ?? [:] }
@@ -37,7 +39,7 @@ extension Store {
             guard let task = try TaskRecord.fetchOne(db, key: id) else { throw StoreError.notFound("task \(id)") }
             let columns = """
                 SELECT id, member, generation, status, config_json, steps_done, best_value, best_step,
-                       final_metrics_json
+                       final_metrics_json, error
                 FROM trials INDEXED BY trials_by_task_best
                 """
             let direction = task.objectiveMode == .max ? "DESC" : "ASC"
@@ -53,7 +55,7 @@ extension Store {
                         TrialResult(
                             trial: TrialID(row[0] as Int64), member: row[1], generation: row[2], status: row[3],
                             configJSON: row[4], stepsDone: row[5], bestValue: row[6], bestStep: row[7],
-                            finalMetricsJSON: row[8]))
+                            finalMetricsJSON: row[8], error: row[9]))
                 }
                 if direction == "DESC" || first > 0 { Self.orderTiesByID(&trials[first...]) }
             }

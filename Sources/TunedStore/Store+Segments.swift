@@ -72,10 +72,16 @@ extension Store {
     /// retry delay (`not_before`, see `retryDelay`) has passed, marks
     /// it leased to `worker` until `now + leaseDuration`, its trial running and its task running.
     /// - Returns: nil when there is no work.
-    public func leaseNextSegment(worker: String, now: Date = Date(), leaseDuration: TimeInterval) async throws
-        -> SegmentLease?
+    ///
+    /// `task` nil: a worker's lease, from tasks the workers run (`leased_by = 'worker'`);
+    /// otherwise a client's (`study.ask`), from that task only, which must be a client's.
+    public func leaseNextSegment(worker: String, task: TaskID? = nil, now: Date = Date(), leaseDuration: TimeInterval)
+        async throws -> SegmentLease?
     {
         try await write { db in
+            let whose = task == nil ? "k.leased_by = 'worker'" : "k.leased_by = 'client' AND s.task_id = ?"
+            var arguments: StatementArguments = [now.storeTime]
+            if let task { arguments += [task] }
             guard
                 var segment = try SegmentRecord.fetchOne(
                     db,
@@ -84,9 +90,9 @@ extension Store {
                         JOIN tasks k ON k.id = s.task_id
                         JOIN trials t ON t.id = s.trial_id
                         WHERE s.status = 'queued' AND k.status IN ('queued', 'running') AND t.status = 'pending'
-                          AND (s.not_before IS NULL OR s.not_before <= ?)
+                          AND (s.not_before IS NULL OR s.not_before <= ?) AND \(whose)
                         ORDER BY s.id LIMIT 1
-                        """, arguments: [now.storeTime])
+                        """, arguments: arguments)
             else { return nil }
             let expires = now.addingTimeInterval(leaseDuration)
             try db.execute(

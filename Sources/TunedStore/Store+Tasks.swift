@@ -11,11 +11,14 @@ public struct NewTask: Sendable {
     public var seed: Int64
     public var featuresJSON: String?
     public var objective: Objective
+    /// True when a client of the submitter leases the segments (`study.ask`), not the workers.
+    public var leasedByClient: Bool
 
     public init(
         name: String, specText: String, specFormat: SpecFormat, specJSON: String, strategy: String,
-        seed: Int64 = 0, featuresJSON: String? = nil, objective: Objective
+        seed: Int64 = 0, featuresJSON: String? = nil, objective: Objective, leasedByClient: Bool = false
     ) {
+        self.leasedByClient = leasedByClient
         self.name = name
         self.specText = specText
         self.specFormat = specFormat
@@ -70,12 +73,13 @@ extension Store {
             try db.execute(
                 sql: """
                     INSERT INTO tasks (name, spec_text, spec_format, spec_json, strategy, status, seed,
-                                       features_json, objective_metric, objective_mode, created_at)
-                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+                                       features_json, objective_metric, objective_mode, created_at, leased_by)
+                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     task.name, task.specText, task.specFormat, task.specJSON, task.strategy, task.seed,
                     task.featuresJSON, task.objective.metric, task.objective.mode, now.storeTime,
+                    task.leasedByClient ? "client" : "worker",
                 ])
             let taskID = TaskID(db.lastInsertedRowID)
             let insertTrial = try db.makeStatement(

@@ -87,6 +87,8 @@ public struct BuiltinSegment: Sendable {
     /// The state at the end of the segment, evaluated on the whole training and validation sets.
     public struct FinalMetrics: Sendable, Equatable {
         public var trainLoss: Double
+        /// The mean minibatch loss since the last record (`Trainer.runningTrainLoss`).
+        public var runningTrainLoss: Double? = nil
         public var validationLoss: Double
         public var validationAccuracy: Double?
         public var learningRate: Double
@@ -174,10 +176,11 @@ public struct BuiltinSegment: Sendable {
         result.step = trainer.step
         result.diverged = trainer.diverged
         if finalEvaluation {
-            let m = w.evaluate(trainer.parameters)
+            let m = trainer.evaluate()  // at x for schedule-free optimizers
             result.final = FinalMetrics(
                 trainLoss: m.trainLoss, validationLoss: m.validationLoss, validationAccuracy: m.validationAccuracy,
                 learningRate: trainer.optimizer.learningRate, gradientNoiseScale: trainer.noiseScale?.simpleNoiseScale)
+            result.final?.runningTrainLoss = trainer.runningTrainLoss
         }
         if let checkpointDirectory, !result.diverged, result.stopped == nil {
             try trainer.checkpoint().write(to: checkpointDirectory)

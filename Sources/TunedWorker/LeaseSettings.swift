@@ -26,6 +26,19 @@ public struct LeaseSettings: Sendable, Equatable {
     public var noiseBatches: (small: Int, big: Int)
     /// The trial configuration with the strategy merged in and `seed` removed.
     public var config: [String: JSONValue]
+    /// Keys a command workload's program gets as JSON floats even when whole
+    /// (`strategy.config_float_keys`; the daemon lists a task's float-valued `[search]` keys).
+    public var floatKeys: Set<String> = []
+
+    /// `config` as `TUNED_CONFIG` carries it: whole numbers as JSON integers (`64`), except the
+    /// `floatKeys`, which stay floats (`1.0`).
+    public var programConfig: [String: RPCValue] {
+        var out = config.mapValues(RPCValue.init)
+        for key in floatKeys {
+            if case .int(let i)? = out[key] { out[key] = .double(Double(i)) }
+        }
+        return out
+    }
     /// How to restore the lease's checkpoint: `.exploit` when the config carries the daemon's
     /// `pbt_exploit` key (removed from `config`): `"keep_optimizer_state"` or `"reset_optimizer_state"`.
     public var restoreMode: RestoreMode = .resume
@@ -91,6 +104,12 @@ public struct LeaseSettings: Sendable, Equatable {
                 guard let d = v.doubleValue else { throw WorkerError("strategy: 'hypergradient.\(key)' must be a number") }
                 config[target] = .number(d)
             }
+        }
+        if let keys = strategy["config_float_keys"], !keys.isNull {
+            guard let names = keys.arrayValue?.compactMap(\.stringValue), names.count == keys.arrayValue?.count else {
+                throw WorkerError("strategy: 'config_float_keys' must be an array of key names, got \(keys.jsonText)")
+            }
+            floatKeys = Set(names)
         }
         self.config = config
     }

@@ -10,7 +10,7 @@ import TunedRPC
 /// supplementary groups and then executes the program (through prlimit when there are
 /// limits), so nothing of the user's runs as root. The segment's checkpoint directory is
 /// handed to the user; the folders above it are made traversable (not listable) for them.
-enum RunAsUser {
+public enum RunAsUser {
     static let setprivPath: String? = ["/usr/bin/setpriv", "/bin/setpriv", "/usr/local/bin/setpriv"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
@@ -33,7 +33,7 @@ enum RunAsUser {
 
     /// Gives `directory` to `who` (owner, mode 0700) and lets them traverse the three folders
     /// above it (task, trial and checkpoint root: the execute bit for others, not read).
-    static func hand(_ directory: URL, to who: RunAs) throws {
+    public static func hand(_ directory: URL, to who: RunAs) throws {
         guard geteuid() == 0, geteuid() != who.uid else { return }
         guard chown(directory.path, who.uid, who.gid) == 0, chmod(directory.path, 0o700) == 0 else {
             throw WorkerError("cannot give \(directory.path) to uid \(who.uid): \(String(cString: strerror(errno)))")

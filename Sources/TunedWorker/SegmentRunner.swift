@@ -16,8 +16,9 @@ import TunedWorkloads
 /// this process in Float arithmetic (`BuiltinSegment`); metrics come in one batch per
 /// training record (every `eval_every` steps): `train_loss`, `val_loss`, `val_accuracy`
 /// (classification), `lr`, and `gradient_noise_scale` when measured. When `end_step` is not
-/// a multiple of `eval_every`, one more batch at `end_step` carries `val_loss`,
-/// `val_accuracy` and `lr` of the final state, so every segment ends with a validation
+/// a multiple of `eval_every`, one more batch at `end_step` carries `train_loss` (the mean
+/// minibatch loss since the last record), `val_loss`, `val_accuracy` and `lr` of the final
+/// state, so every segment ends with a validation
 /// metric. A command workload (`kind = "command"`) runs the user's program
 /// (`CommandWorkload`, docs/COMMAND_WORKLOADS.md); its metric lines are delivered in batches
 /// as they arrive (at most every 50 ms).
@@ -91,7 +92,7 @@ public struct SegmentRunner: Sendable {
                 wallClockLimit: wallClockLimit, cpuTimeLimit: cpuTimeLimit, memoryLimitBytes: memoryLimitBytes,
                 killGracePeriod: killGracePeriod, stderrTailBytes: stderrTailBytes, log: segmentLog)
             var result = segment.run(
-                config: settings.config.mapValues(RPCValue.init), onMetrics: onMetrics, isCancelled: isCancelled)
+                config: settings.programConfig, onMetrics: onMetrics, isCancelled: isCancelled)
             result.warnings = ignored + result.warnings
             result.warningCount += ignored.count
             result.workerLog = lines.text
@@ -159,7 +160,10 @@ public struct SegmentRunner: Sendable {
             } else if let checkpoint = r.checkpoint {
                 if let f = r.final, r.lastRecordStep != r.step, r.step > r.startStep {
                     let s = Int64(r.step)
-                    var m = [MetricPoint(step: s, name: "val_loss", value: f.validationLoss)]
+                    // train_loss too (the mean minibatch loss since the last record), so that every
+                    // segment ends with each metric a built-in workload reports.
+                    var m = f.runningTrainLoss.map { [MetricPoint(step: s, name: "train_loss", value: $0)] } ?? []
+                    m.append(MetricPoint(step: s, name: "val_loss", value: f.validationLoss))
                     if let a = f.validationAccuracy { m.append(MetricPoint(step: s, name: "val_accuracy", value: a)) }
                     m.append(MetricPoint(step: s, name: "lr", value: f.learningRate))
                     result.metricCount += m.count

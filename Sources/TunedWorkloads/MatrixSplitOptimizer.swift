@@ -68,6 +68,27 @@ public struct MatrixSplitOptimizer<Scalar: TunedScalar>: Optimizer {
         for j in groupGrads.1.indices { groupGrads.1[j] = Self.empty }
     }
 
+    public var hasEvaluationParameters: Bool { matrices.hasEvaluationParameters || others.hasEvaluationParameters }
+
+    public mutating func enterEvalMode(_ params: inout [Tensor<Scalar>]) {
+        switchMode(&params) { o, p in o.enterEvalMode(&p) }
+    }
+
+    public mutating func enterTrainMode(_ params: inout [Tensor<Scalar>]) {
+        switchMode(&params) { o, p in o.enterTrainMode(&p) }
+    }
+
+    /// `body` on each group's optimizer and tensors, moved in and out by `swap` as in `step`.
+    private mutating func switchMode(_ params: inout [Tensor<Scalar>], _ body: (inout any Optimizer<Scalar>, inout [Tensor<Scalar>]) -> Void) {
+        guard hasEvaluationParameters else { return }
+        for (j, i) in matrixIndices.enumerated() { swap(&params[i], &groupParams.0[j]) }
+        for (j, i) in otherIndices.enumerated() { swap(&params[i], &groupParams.1[j]) }
+        body(&matrices, &groupParams.0)
+        body(&others, &groupParams.1)
+        for (j, i) in matrixIndices.enumerated() { swap(&params[i], &groupParams.0[j]) }
+        for (j, i) in otherIndices.enumerated() { swap(&params[i], &groupParams.1[j]) }
+    }
+
     public func saveState() -> StateDict {
         var s = StateDict()
         s.merge(matrices.saveState(), prefix: "matrices.")

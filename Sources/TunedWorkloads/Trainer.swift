@@ -44,7 +44,8 @@ public struct TrainingResult: Sendable, Equatable {
 /// two `step` calls per update (ascent to w+ε̂, then the base step with ∇L(w+ε̂)) must see
 /// the same minibatch — then calls `optimizer.step`. After every `evalEvery` completed
 /// steps it records (step, mean minibatch loss since the last record, validation loss and
-/// accuracy from `evaluate`, learning rate). Records fall only on multiples of `evalEvery`,
+/// accuracy from `evaluate` — at x for schedule-free optimizers, switched to and back as the
+/// reference's opt.eval()/opt.train() — learning rate). Records fall only on multiples of `evalEvery`,
 /// whatever the segment boundaries, so resumed runs record the same rows. A non-finite
 /// loss stops the run with `diverged`.
 ///
@@ -68,6 +69,9 @@ public struct Trainer<W: Workload>: Sendable {
     /// Σ and count of the minibatch losses since the last record (checkpointed).
     var lossSum = 0.0
     var lossCount = 0
+    /// The mean minibatch loss since the last record — what the next record's `trainLoss`
+    /// will include — or nil right after a record.
+    public var runningTrainLoss: Double? { lossCount > 0 ? lossSum / Double(lossCount) : nil }
     /// The online gradient-noise-scale estimator and how often it measures (0: never).
     public internal(set) var noiseScale: GradientNoiseScale?
     public internal(set) var noiseScaleEvery = 0
@@ -129,7 +133,12 @@ public struct Trainer<W: Workload>: Sendable {
             lossCount += 1
             if noiseScaleEvery > 0, step % noiseScaleEvery == 0 { measureNoiseScaleNow() }
             if step % evalEvery == 0 {
+                // Schedule-free optimizers evaluate at x: the reference loop's opt.eval(),
+                // evaluate, opt.train(), in place. The round trip rounds y, at steps that do
+                // not depend on segment boundaries, so resumed runs stay bit-identical.
+                optimizer.enterEvalMode(&parameters)
                 let m = workload.evaluate(parameters)
+                optimizer.enterTrainMode(&parameters)
                 let record = TrainingRecord(
                     step: step, trainLoss: lossSum / Double(lossCount), validationLoss: m.validationLoss,
                     validationAccuracy: m.validationAccuracy, learningRate: optimizer.learningRate,
@@ -172,6 +181,13 @@ public struct Trainer<W: Workload>: Sendable {
         else { return }
         _ = estimator.update(smallSquaredNorm: m.smallSquaredNorm, bigSquaredNorm: m.bigSquaredNorm)
         noiseScale = estimator
+    }
+
+    /// The workload's metrics at the optimizer's evaluation point (x for schedule-free
+    /// optimizers, else the parameters), computed on a copy: the training state is not
+    /// touched, so an evaluation between segments (the final one) never changes a resume.
+    public func evaluate() -> Metrics {
+        workload.evaluate(optimizer.evaluationParameters(parameters))
     }
 
     /// Sets the learning rate (schedules, hypergradient descent, PBT explore).

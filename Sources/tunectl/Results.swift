@@ -57,8 +57,10 @@ extension Tunectl {
             let params = TrialListParams(taskID: target.task, status: status.isEmpty ? nil : status.compactMap(TrialStatus.init))
             let raw = try session.raw(RPCMethods.TrialList.self, params)
             if global.json { return emitJSON(raw) }
+            // The task's objective names and orders the objective's column.
+            let objective = try? session.call(RPCMethods.TaskGet.self, TaskIDParams(taskID: target.task)).objective
             let rows = try session.decode(RPCMethods.TrialList.self, raw)
-            emit(Render.trials(rows) + Render.failures(rows, taskID: target.task))
+            emit(Render.trials(rows, objective: objective) + Render.failures(rows, taskID: target.task))
         }
     }
 

@@ -9,6 +9,8 @@ extension Tunectl {
             abstract: "Submit a task file; print the new task's id.",
             discussion: """
                 The daemon validates the file; a mistake is reported as FILE:LINE: field: what is wrong. \
+                What it accepts but you may not have meant (a key of your program's own one or two \
+                letters from a key tuned knows) is printed on stderr as "warning: FILE:LINE: …". \
                 The format comes from the extension (.toml or .json); relative paths in the file \
                 (datasets, commands) resolve against the file's folder.
 
@@ -42,6 +44,9 @@ extension Tunectl {
             let session = try global.connect()
             let raw = try session.raw(RPCMethods.TaskSubmit.self, params)
             let submitted = try session.decode(RPCMethods.TaskSubmit.self, raw)
+            // Accepted, but worth a look (a key one edit from a known one, …): on stderr, so
+            // that stdout stays the task id for `id=$(tunectl submit FILE)`.
+            if !global.json { for w in submitted.warnings { emitWarning("warning: " + w + "\n") } }
             if !wait {
                 if global.json { emitJSON(raw) } else { emit("\(submitted.taskID)\n") }
                 return

@@ -103,6 +103,11 @@ func emit(_ text: String) {
 /// Prints a raw result as one line of JSON.
 func emitJSON(_ value: RPCValue) { emit(value.jsonText + "\n") }
 
+/// Writes to stderr (warnings beside a command's output).
+func emitWarning(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
+
 /// The task id argument every task command takes.
 struct TaskArgument: ParsableArguments {
     @Argument(help: ArgumentHelp("The task's id, as `tunectl submit` printed it (see `tunectl list`).", valueName: "task"))

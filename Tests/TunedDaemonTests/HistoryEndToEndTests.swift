@@ -55,7 +55,7 @@ extension DaemonEndToEndTests {
         let svg1 = d.dir.appendingPathComponent("random.svg").path
         let plot1 = try run(tunectl, ["--socket", d.socket, "plot", "\(id)", "--out", svg1])
         #expect(plot1.status == 0 && plot1.stdout == "wrote \(svg1): 3 members, 0 exploits\n", "\(plot1)")
-        try expectRasterises(svg1, containing: ["e2e-random", "best so far (min)", "Winning lineage (trial \(best.trialID))"])
+        try expectRasterises(svg1, containing: ["e2e-random", "best so far (min, final)", "Winning lineage (trial \(best.trialID))"])
         #expect(stop(d) == 0)
 
         // Two exploits written into the daemon's own store, served after a restart: the best

@@ -33,19 +33,19 @@ struct BrokenCase: Sendable, CustomStringConvertible {
             "$DIR/06_unknown_table.toml:6: [serch]: unknown table; did you mean [search]? (tables: workload, search, strategy, budget, objective, features)",
         ]),
         BrokenCase(file: "07_unknown_key.toml", expected: [
-            "$DIR/07_unknown_key.toml:8: [search] weight_decy: unknown key; did you mean 'weight_decay'? (known: alpha, amsgrad, batch_size, beta1, beta2, centered, dampening, eps, hypergradient_beta, hypergradient_lr_max, hypergradient_lr_min, lr, momentum, nesterov, ns_steps, optimizer, schedule, weight_decay)",
+            "$DIR/07_unknown_key.toml:8: [search] weight_decy: unknown key; did you mean 'weight_decay'? (known: alpha, amsgrad, batch_size, beta1, beta2, centered, dampening, eps, hypergradient_beta, hypergradient_lr_max, hypergradient_lr_min, lr, momentum, nesterov, ns_steps, optimizer, r, schedule, warmup_steps, weight_decay, weight_lr_power)",
         ]),
         BrokenCase(file: "08_wrong_type.json", expected: [
             "$DIR/08_wrong_type.json:9: budget.steps: must be an integer, got a string \"100\"",
         ]),
         BrokenCase(file: "09_unknown_workload_kind.toml", expected: [
-            "$DIR/09_unknown_workload_kind.toml:4: [workload] kind: unknown workload kind 'mpl'; did you mean 'mlp'? (known: rosenbrock, beale, quadratic, nqm, linreg, logreg, softmax, mlp, command)",
+            "$DIR/09_unknown_workload_kind.toml:4: [workload] kind: unknown workload kind 'mpl'; did you mean 'mlp'? (known: rosenbrock, beale, quadratic, nqm, linreg, logreg, softmax, mlp, command, external)",
         ]),
         BrokenCase(file: "10_missing_dataset.toml", expected: [
             "$DIR/10_missing_dataset.toml:5: [workload] dataset: file not found: $DIR/no-such-data.csv (relative paths resolve against the task file's folder, $DIR)",
         ]),
         BrokenCase(file: "11_unknown_optimizer.toml", expected: [
-            "$DIR/11_unknown_optimizer.toml:7: [search] optimizer: unknown optimizer 'adamx'; did you mean 'adam'? (known: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam, radam, adafactor, muon, lion, tiger, lars, lamb, sgd_hd, sgdn_hd, adam_hd)",
+            "$DIR/11_unknown_optimizer.toml:7: [search] optimizer: unknown optimizer 'adamx'; did you mean 'adam'? (known: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam, radam, adafactor, muon, lion, tiger, lars, lamb, sgd_hd, sgdn_hd, adam_hd, adamw_schedulefree, sgd_schedulefree, adam_mini)",
         ]),
         BrokenCase(file: "12_negative_budget.toml", expected: [
             "$DIR/12_negative_budget.toml:15: [budget] steps: must be ≥ 1 (the training steps per trial or member), got -100",

@@ -137,6 +137,34 @@ private let wide = """
         }
     }
 
+    /// Schedule-free AdamW/SGD and Adam-mini are searchable with their own keys: warmup_steps,
+    /// r and weight_lr_power only for the schedule-free ones, momentum only for SGD's.
+    @Test func scheduleFreeAndAdamMiniAreSearchable() throws {
+        let s = try space("""
+            optimizer = ["adamw_schedulefree", "sgd_schedulefree", "adam_mini"]
+            lr = { log_uniform = [1e-4, 1.0] }
+            beta1 = { uniform = [0.8, 0.99] }
+            momentum = { uniform = [0.5, 0.99] }
+            warmup_steps = { int_uniform = [0, 50] }
+            r = { uniform = [0.0, 1.0] }
+            weight_lr_power = { choice = [0.0, 2.0] }
+            """).search
+        var seen = Set<String>()
+        for i in 0..<60 {
+            let c = s.sample(seed: 5, index: i)
+            let opt = c["optimizer"]!.stringValue!
+            seen.insert(opt)
+            let keys = Set(c.keys)
+            let sf = opt.hasSuffix("_schedulefree")
+            #expect(keys.contains("warmup_steps") == sf && keys.contains("r") == sf && keys.contains("weight_lr_power") == sf, "\(opt): \(keys)")
+            #expect(keys.contains("momentum") == (opt == "sgd_schedulefree"), "\(opt): \(keys)")
+            #expect(keys.contains("beta1") == (opt != "sgd_schedulefree"), "\(opt): \(keys)")
+            let o = try TrialConfig(json: c).makeOptimizer(shapes: [[4, 3], [4]], scalar: Double.self)
+            #expect(o.name == opt)
+        }
+        #expect(seen.count == 3)
+    }
+
     @Test func everyConfigurationIsAValidTrialConfig() throws {
         let spec = try space(wide, strategy: "kind = \"random\"\ntrials = 50\nhypergradient = { beta = 1e-4, lr_max = 2.0 }")
         var rs = RandomSearch(spec: spec)

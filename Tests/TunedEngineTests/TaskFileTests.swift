@@ -39,6 +39,12 @@ let minimalTask = """
         #expect(pbt.strategy.pbt == PBTSettings(population: 8, interval: 100, quantile: 0.25, resampleProbability: 0.25, perturbationFactors: [0.8, 1.2], synchronous: false))
         #expect(pbt.strategy.hypergradient == HypergradientSettings(beta: 1e-4))
         #expect(pbt.budget.steps == 4000)
+
+        let cnn = try TaskFile.load(path: Fixtures.repository.appendingPathComponent("examples/pytorch/digits-cnn-pbt.toml").path)
+        #expect(cnn.workloadKind == "command" && cnn.search.optimizers.isEmpty)
+        #expect(cnn.search.customKeys == ["channels"] && cnn.search.parameters["channels"] == .intUniform(4, 16))
+        #expect(cnn.strategy.pbt?.mutate == ["lr", "weight_decay", "momentum"] && cnn.strategy.pbt?.synchronous == true)
+        #expect(cnn.objective == Objective(metric: .valAccuracy, mode: .max, select: .final) && cnn.warnings.isEmpty)
     }
 
     @Test func minimalTaskHasDocumentedDefaults() throws {
@@ -96,16 +102,16 @@ let minimalTask = """
             "m.toml:1: name: must not be empty",
             "m.toml:4: [workload] dataset: file not found: /nonexistent/missing.csv (relative paths resolve against the task file's folder, /nonexistent)",
             "m.toml:5: [workload] hiden: unknown key; did you mean 'hidden'? (known: activation, batch_size, dataset, hidden, kind, split_seed, standardize_targets, target, task, validation_fraction)",
-            "m.toml:7: [search] optimizer: unknown optimizer 'adamq'; did you mean 'adam'? (known: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam, radam, adafactor, muon, lion, tiger, lars, lamb, sgd_hd, sgdn_hd, adam_hd)",
+            "m.toml:7: [search] optimizer: unknown optimizer 'adamq'; did you mean 'adam'? (known: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw, nadam, radam, adafactor, muon, lion, tiger, lars, lamb, sgd_hd, sgdn_hd, adam_hd, adamw_schedulefree, sgd_schedulefree, adam_mini)",
             "m.toml:7: [search] optimizer: 'lookahead' wraps another optimizer and cannot be a search-space point; use [strategy] hypergradient for HD and the schedule key for schedules",
             "m.toml:8: [search] lr: a bare list is a choice only for optimizer; write lr = { choice = [1e-4, 1.0] } or a range such as { log_uniform = [low, high] }",
             "m.toml:9: [search] momentum: uniform range is empty (low = high = 0.9); write a fixed value instead: momentum = 0.9",
-            "m.toml:10: [search] batch_size: batch_size takes integers; use { int_uniform = [low, high] } or { choice = [...] }, not log_uniform",
+            "m.toml:10: [search] batch_size: batch_size takes integers; use { int_uniform = [low, high] }, { int_log_uniform = [low, high] } or { choice = [...] }, not log_uniform",
             "m.toml:13: [strategy] trials: must be ≥ 1 (the number of configurations to try), got 0",
             "m.toml:14: [strategy] population: applies to kind = \"pbt\", not \"random\"",
             "m.toml:16: [budget] steps: must be an integer, got a float 1.5",
             "m.toml:17: [budget] seed: must be ≥ 0, got -1",
-            "m.toml:19: [objective] metric: unknown metric 'val_los'; did you mean 'val_loss'? (known: val_loss, train_loss, val_accuracy)",
+            "m.toml:19: [objective] metric: unknown metric 'val_los'; did you mean 'val_loss'? (built-in workloads report: val_loss, train_loss, val_accuracy; a command workload's objective may be any metric its program reports)",
         ])
     }
 

@@ -15,14 +15,17 @@ func jsonFiles(_ dir: URL) -> [String] {
 }
 
 @Suite struct ConformanceTests {
-    @Test func thePublicVectorSetHasAll37Cases() {
-        #expect(oracleCases().count == 37)
+    @Test func thePublicVectorSetHasAll47Cases() {
+        #expect(oracleCases().count == 47)
+        for prefix in ["schedulefree_adamw_", "schedulefree_sgd_", "adammini_"] {
+            #expect(oracleCases().filter { $0.hasPrefix(prefix) }.count >= 2, "\(prefix)")
+        }
     }
 
     @Test func theHeldOutSetCoversEveryReferenceLibrary() {
         let files = jsonFiles(heldoutDirectory)
         #expect(files.count >= 140)
-        for prefix in ["torch_", "lionpytorch_", "rosenbrock_", "vx_"] { #expect(files.contains { $0.hasPrefix(prefix) }, "\(prefix)") }
+        for prefix in ["torch_", "lionpytorch_", "rosenbrock_", "vx_", "schedulefree_", "adammini_"] { #expect(files.contains { $0.hasPrefix(prefix) }, "\(prefix)") }
     }
 
     @Test(arguments: jsonFiles(heldoutDirectory))

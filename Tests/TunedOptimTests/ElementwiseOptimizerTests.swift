@@ -50,6 +50,10 @@ private let elementwiseCases: [ElementwiseCase] = [
     .init(name: "lion", library: .optax, hp: ["name": .string("optax.lion"), "learning_rate": .number(1e-3)]),
     .init(name: "sgd", library: .optax, hp: ["name": .string("optax.sgd"), "learning_rate": .number(0.1), "momentum": .number(0.9), "nesterov": .bool(true)]),
     .init(name: "adam", library: .optax, hp: ["name": .string("optax.adam"), "learning_rate": .number(1e-2), "eps_root": .number(1e-8)]),
+    .init(name: "adamw_schedulefree", hp: ["lr": .number(0.01), "weight_decay": .number(0.05), "warmup_steps": .number(4), "r": .number(1)]),
+    .init(name: "sgd_schedulefree", library: .schedulefree, hp: ["lr": .number(0.1), "weight_decay": .number(0.01), "warmup_steps": .number(3)]),
+    .init(name: "adam_mini", hp: ["lr": .number(0.01), "weight_decay": .number(0.1)]),
+    .init(name: "adam_mini", library: .adamMini, hp: ["named_parameters": .array([.string("fc.weight"), .string("ln_f.weight")])]),
 ]
 
 /// Runs `steps` steps from a seeded start on tensors of `shapes`; gradients are seeded

@@ -207,7 +207,8 @@ let roundTripSamples: [RoundTripSample] = [
         #expect(RPCMethods.TaskSubmit.name == "task.submit")
         #expect(RPCMethods.DaemonStatusMethod.name == "daemon.status")
         #expect(RPCMethods.WorkerFinish.name == "worker.finish")
-        #expect(Set(RPCMethodName.allMethods).count == 20)
+        #expect(RPCMethods.StudyAsk.name == "study.ask" && RPCMethods.StudyTell.name == "study.tell")
+        #expect(Set(RPCMethodName.allMethods).count == 23)
     }
 
     @Test func encodingIsStableWithSortedKeys() throws {

@@ -37,13 +37,14 @@ import TunedWorkloads
         defer { s.cleanup() }
         let (result, c) = run(lease(workload: Self.digits, config: Self.adam, end: 25, checkpointDir: s.path("ck"), strategy: Self.strategy), in: s.url)
         #expect(result.outcome.isOK)
-        // One batch per record (10, 20), then the final state at 25 (not a record step).
-        #expect(c.batches.map { $0.map(\.step) } == [[10, 10, 10, 10], [20, 20, 20, 20], [25, 25, 25]])
+        // One batch per record (10, 20), then the final state at 25 (not a record step), with
+        // the mean minibatch loss of steps 21–25 as its train_loss.
+        #expect(c.batches.map { $0.map(\.step) } == [[10, 10, 10, 10], [20, 20, 20, 20], [25, 25, 25, 25]])
         #expect(c.batches[0].map(\.name) == ["train_loss", "val_loss", "val_accuracy", "lr"])
-        #expect(c.batches[2].map(\.name) == ["val_loss", "val_accuracy", "lr"])
+        #expect(c.batches[2].map(\.name) == ["train_loss", "val_loss", "val_accuracy", "lr"])
         #expect(c.metrics.allSatisfy { $0.value.isFinite })
         #expect(c.batches[0][3].value == 0.003)
-        #expect(result.metricCount == 11)
+        #expect(result.metricCount == 12)
         #expect(FileManager.default.fileExists(atPath: s.path("ck/checkpoint.tck")))
     }
 

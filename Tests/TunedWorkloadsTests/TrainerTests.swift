@@ -163,3 +163,38 @@ struct RecordingOptimizer: Optimizer {
         #expect(throws: (any Error).self) { try t.measureNoiseScale(every: 5, smallBatch: 32, bigBatch: 4) }
     }
 }
+
+/// Schedule-free optimizers are evaluated at x (their eval-mode parameters) and train at y;
+/// the switch must neither break resumes nor leak into training.
+@Suite struct TrainerScheduleFreeTests {
+    func trainer(_ name: String, evalEvery: Int) throws -> Trainer<DenseModel<Double>> {
+        let model = try DenseModel<Double>(dataset: DataFixture.digits, config: .mlp(hidden: [8]))
+        let hp: [String: JSONValue] = ["lr": .number(name == "sgd_schedulefree" ? 0.5 : 0.01), "warmup_steps": .number(4)]
+        return try Trainer(workload: model, optimizer: OptimizerSpec(name: name, hyperparameters: Hyperparameters(hp)), seed: 1, evalEvery: evalEvery)
+    }
+
+    @Test(arguments: ["adamw_schedulefree", "sgd_schedulefree"])
+    func recordsAreAtXAndResumesAreBitExact(name: String) throws {
+        // The record at step 10 is the workload's evaluation at x, not at y.
+        var quiet = try trainer(name, evalEvery: 1000)
+        quiet.run(until: 10)
+        let atX = quiet.evaluate()
+        #expect(atX != quiet.workload.evaluate(quiet.parameters))
+        var straight = try trainer(name, evalEvery: 5)
+        let full = straight.run(until: 23).records
+        #expect(full[1].step == 10 && full[1].validationLoss == atX.validationLoss)
+        // Stopped at 12 (not a record step), evaluated there (the final evaluation of a
+        // segment), checkpointed, resumed: the same records and weights as never stopping.
+        var first = try trainer(name, evalEvery: 5)
+        let head = first.run(until: 12).records
+        let before = first.parameters
+        _ = first.evaluate()
+        #expect(first.parameters == before)
+        var resumed = try trainer(name, evalEvery: 5)
+        try resumed.restore(Checkpoint(stateDict: first.checkpoint().stateDict()))
+        let tail = resumed.run(until: 23).records
+        #expect(head + tail == full)
+        #expect(resumed.parameters == straight.parameters)
+        #expect(resumed.optimizer.saveState() == straight.optimizer.saveState())
+    }
+}

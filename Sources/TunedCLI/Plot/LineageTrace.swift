@@ -80,10 +80,16 @@ public struct LineageTrace: Sendable, Equatable {
     }
 }
 
-/// The best objective value reached by any trial up to each step: a staircase through the
-/// steps where it improved, ending at the last step any trial reported.
+/// The task's best value up to each step, under its `[objective] select`: with `best` (and
+/// from daemons that predate `select`) the best value any trial reached so far, a staircase
+/// through the steps where it improved; with `final`, the best of the trials' latest values
+/// at each step (what the task's result would be if every trial ended there), which may also
+/// get worse. Both end at the last step any trial reported.
 public enum BestSoFar {
-    public static func curve(_ trials: [TrialCurves], metric: String, mode: Objective.Mode) -> [(x: Double, y: Double)] {
+    public static func curve(
+        _ trials: [TrialCurves], metric: String, mode: Objective.Mode, select: Objective.Select? = nil
+    ) -> [(x: Double, y: Double)] {
+        if select == .final { return latestCurve(trials, metric: metric, mode: mode) }
         var points: [(step: Int64, value: Double)] = []
         for t in trials {
             guard let s = t.series(metric) else { continue }
@@ -108,6 +114,32 @@ public enum BestSoFar {
                 if let last = out.last { out.append((Double(step), last.y)) }
                 out.append((Double(step), best!))
             }
+        }
+        if let last = out.last, let end = points.last, Double(end.step) > last.x { out.append((Double(end.step), last.y)) }
+        return out
+    }
+
+    /// `select = "final"`: at each step, the best over trials of each one's latest finite value.
+    static func latestCurve(_ trials: [TrialCurves], metric: String, mode: Objective.Mode) -> [(x: Double, y: Double)] {
+        var points: [(step: Int64, trial: Int, value: Double)] = []
+        for (i, t) in trials.enumerated() {
+            guard let s = t.series(metric) else { continue }
+            for (step, value) in zip(s.steps, s.values) where value.isFinite { points.append((step, i, value)) }
+        }
+        points.sort { ($0.step, $0.trial) < ($1.step, $1.trial) }
+        var latest: [Int: Double] = [:]
+        var out: [(x: Double, y: Double)] = []
+        var i = 0
+        while i < points.count {
+            let step = points[i].step
+            while i < points.count, points[i].step == step {
+                latest[points[i].trial] = points[i].value
+                i += 1
+            }
+            let best = mode == .min ? latest.values.min()! : latest.values.max()!
+            if let last = out.last, last.y == best { continue }
+            if let last = out.last { out.append((Double(step), last.y)) }
+            out.append((Double(step), best))
         }
         if let last = out.last, let end = points.last, Double(end.step) > last.x { out.append((Double(end.step), last.y)) }
         return out

@@ -32,7 +32,7 @@ public enum TaskPlot {
         }
 
         // Chart 1: every member's objective and the best so far.
-        let best = BestSoFar.curve(curves.trials, metric: metric, mode: curves.objective.mode)
+        let best = BestSoFar.curve(curves.trials, metric: metric, mode: curves.objective.mode, select: curves.objective.select)
         let allValues = curves.trials.flatMap { $0.series(metric)?.values ?? [] }
         let firsts = curves.trials.compactMap { $0.series(metric)?.values.first(where: \.isFinite) }
         var members = SVGPlot(
@@ -51,7 +51,7 @@ public enum TaskPlot {
             }
         }
         members.series.append(
-            .init("best so far (\(curves.objective.mode.rawValue))", points: best, color: "#000", width: 3))
+            .init("best so far (\(curves.objective.mode.rawValue)\(curves.objective.select.map { ", " + $0.rawValue } ?? ""))", points: best, color: "#000", width: 3))
         for e in lineage.edges {
             guard let s = byTrial[e.donorTrialID]?.series(metric), let y = value(s, atOrBefore: e.step) else { continue }
             members.markers.append(.init(x: Double(e.step), y: y))

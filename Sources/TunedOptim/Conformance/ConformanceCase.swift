@@ -15,6 +15,12 @@ public struct ConformanceCase: Sendable {
     public var gradients: [[Double]]?
     public var expected: [[Double]]
     public var expectedSlow: [[Double]]?
+    /// Schedule-free cases: the 1-based steps after which the reference called `opt.eval()`,
+    /// recorded the parameters (`expectedEval`, one row per entry) and called `opt.train()`.
+    public var evalAfterSteps: [Int] = []
+    public var expectedEval: [[Double]] = []
+    /// Adam-mini cases: the tensor's name in `named_parameters` (it selects the partition).
+    public var parameterName: String?
     /// Absolute tolerance that replaces the 1e-12 relative check (bfloat16 Muon cases).
     public var absoluteTolerance: Double?
 
@@ -35,7 +41,7 @@ public struct ConformanceCase: Sendable {
         guard let optimizer = json["optimizer"]?.stringValue else { throw fail("'optimizer' must be a string") }
         let libraryName = json["library"]?.stringValue ?? "torch"
         guard let library = OptimizerLibrary(rawValue: libraryName) else {
-            throw fail("unknown 'library' '\(libraryName)' (expected torch, lion_pytorch or optax)")
+            throw fail("unknown 'library' '\(libraryName)' (expected torch, lion_pytorch, optax, schedulefree or adam_mini)")
         }
         guard let shape = json["param_shape"]?.doublesValue?.map({ Int($0) }), !shape.isEmpty || json["param_shape"] != nil else {
             throw fail("'param_shape' must be an array of integers")
@@ -78,6 +84,21 @@ public struct ConformanceCase: Sendable {
         var expectedSlow: [[Double]]? = nil
         if let s = json["expected_slow"]?.arrayValue { expectedSlow = try rows("expected_slow", s) }
 
+        if let e = json["eval_after_steps"], !e.isNull {
+            guard let steps = e.doublesValue?.map({ Int($0) }),
+                  steps.allSatisfy({ (1...expected.count).contains($0) }), steps == steps.sorted(), Set(steps).count == steps.count else {
+                throw fail("'eval_after_steps' must be increasing step numbers in 1...\(expected.count)")
+            }
+            guard let rowsJSON = json["expected_eval"]?.arrayValue, rowsJSON.count == steps.count else {
+                throw fail("'expected_eval' must have one row per entry of 'eval_after_steps' (\(steps.count))")
+            }
+            evalAfterSteps = steps
+            expectedEval = try rows("expected_eval", rowsJSON)
+        }
+        if let n = json["param_name"], !n.isNull {
+            guard let name = n.stringValue else { throw fail("'param_name' must be a string") }
+            parameterName = name
+        }
         var absoluteTolerance: Double? = nil
         let reference = json["reference"]?.stringValue ?? ""
         if let tol = json["tolerance"]?.objectValue {
@@ -102,6 +123,9 @@ public struct ConformanceCase: Sendable {
     /// Muon runs it in (emulated) bfloat16.
     public var spec: OptimizerSpec {
         var hp = hyperparameters
+        if let n = parameterName, hp.values["named_parameters"] == nil {
+            hp.values["named_parameters"] = .array([.string(n)])
+        }
         if optimizer == "muon", library == .torch {
             hp.values["ns_dtype"] = .string(reference.contains("float64") ? "float64" : "bfloat16")
         }

@@ -37,6 +37,12 @@ public enum Conformance {
                 if let slow = c.expectedSlow, let la = opt as? any HasSlowWeights<Double> {
                     rows.append((la.slowWeights[0].values, slow[i]))
                 }
+                if let k = c.evalAfterSteps.firstIndex(of: i + 1) {
+                    // The reference's opt.eval(), record, opt.train() round trip.
+                    opt.enterEvalMode(&params)
+                    rows.append((params[0].values, c.expectedEval[k]))
+                    opt.enterTrainMode(&params)
+                }
                 for (got, exp) in rows {
                     for j in got.indices {
                         let abs = Swift.abs(got[j] - exp[j])
@@ -56,6 +62,10 @@ public enum Conformance {
                         }
                     }
                 }
+            }
+            if !c.evalAfterSteps.isEmpty && !opt.hasEvaluationParameters {
+                outcome.error = "the case records evaluation parameters but '\(c.optimizer)' keeps none"
+                ok = false
             }
             if c.expectedSlow != nil && !(opt is any HasSlowWeights<Double>) {
                 outcome.error = "the case records slow weights but '\(c.optimizer)' keeps none"

@@ -116,6 +116,10 @@ public struct Lookahead<Scalar: TunedScalar>: Optimizer, HasSlowWeights {
     }
 
     public var gradientCallsPerUpdate: Int { inner.gradientCallsPerUpdate }
+
+    public var hasEvaluationParameters: Bool { inner.hasEvaluationParameters }
+    public mutating func enterEvalMode(_ params: inout [Tensor<Scalar>]) { inner.enterEvalMode(&params) }
+    public mutating func enterTrainMode(_ params: inout [Tensor<Scalar>]) { inner.enterTrainMode(&params) }
     public var stateBytes: Int { inner.stateBytes + slow.reduce(0) { $0 + $1.count } * MemoryLayout<Scalar>.size }
 
     public func saveState() -> StateDict {

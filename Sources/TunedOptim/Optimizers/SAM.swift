@@ -186,6 +186,10 @@ public struct SAM<Scalar: TunedScalar>: Optimizer {
 
     public var gradientCallsPerUpdate: Int { syncPeriod }
 
+    public var hasEvaluationParameters: Bool { outer.hasEvaluationParameters }
+    public mutating func enterEvalMode(_ params: inout [Tensor<Scalar>]) { if !isPerturbed { outer.enterEvalMode(&params) } }
+    public mutating func enterTrainMode(_ params: inout [Tensor<Scalar>]) { if !isPerturbed { outer.enterTrainMode(&params) } }
+
     public var stateBytes: Int {
         outer.stateBytes + (cache.reduce(0) { $0 + $1.count } + trace.reduce(0) { $0 + $1.count }) * MemoryLayout<Scalar>.size
     }

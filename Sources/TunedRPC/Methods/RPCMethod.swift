@@ -37,7 +37,7 @@ public enum RPCMethodName {
     public static let allMethods: [String] = [
         taskSubmit, taskList, taskGet, taskCancel, taskWatch, taskResults, taskLineage, taskCurves, trialList,
         trialLogs, recommend, policyFit, policyShow, taskBatchSize, daemonStatus, workerHello, workerLease, workerHeartbeat, workerReport,
-        workerFinish,
+        workerFinish, studyAsk, studyReport, studyTell,
     ]
 }
 

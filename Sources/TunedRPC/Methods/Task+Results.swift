@@ -11,6 +11,9 @@ public struct TrialRow: Codable, Sendable, Hashable {
     public var finalMetrics: [String: Double]
     /// The objective's best value over the trial's life.
     public var bestMetric: Double?
+    /// The trial's value under the task's `[objective] select` (its final value, or its best):
+    /// what the results rank by. nil before any value (and from older daemons).
+    public var objectiveValue: Double?
     /// The trial it was copied from by an exploit (PBT), if any.
     public var parentTrialID: TrialID?
     public var error: String?
@@ -20,8 +23,10 @@ public struct TrialRow: Codable, Sendable, Hashable {
 
     public init(
         trialID: TrialID, member: Int, status: TrialStatus, config: RPCValue, stepsDone: Int64,
-        finalMetrics: [String: Double], bestMetric: Double? = nil, parentTrialID: TrialID? = nil, error: String? = nil
+        finalMetrics: [String: Double], bestMetric: Double? = nil, parentTrialID: TrialID? = nil, error: String? = nil,
+        objectiveValue: Double? = nil
     ) {
+        self.objectiveValue = objectiveValue
         self.trialID = trialID
         self.member = member
         self.status = status
@@ -39,6 +44,7 @@ public struct TrialRow: Codable, Sendable, Hashable {
         case stepsDone = "steps_done"
         case finalMetrics = "final_metrics"
         case bestMetric = "best_metric"
+        case objectiveValue = "objective_value"
         case parentTrialID = "parent_trial_id"
     }
 }

@@ -27,15 +27,22 @@ public enum TaskFormat: String, RPCWireEnum {
     case toml, json
 }
 
-/// What a task optimises: `{metric: "val_loss", mode: "min"}`.
+/// What a task optimises: `{metric: "val_loss", mode: "min", select: "final"}`.
 public struct Objective: Codable, Sendable, Hashable {
     public enum Mode: String, RPCWireEnum { case min, max }
+    /// Which value along a trial's curve is the trial's value (`[objective] select`).
+    public enum Select: String, RPCWireEnum { case final, best }
+    /// Any metric name: a known one or one the task's program reports.
     public var metric: String
     public var mode: Mode
+    /// nil from a daemon that predates `select` (which meant `final` for results and `best`
+    /// for the ranking of trial tables).
+    public var select: Select?
 
-    public init(metric: String, mode: Mode) {
+    public init(metric: String, mode: Mode, select: Select? = nil) {
         self.metric = metric
         self.mode = mode
+        self.select = select
     }
 }
 
@@ -83,10 +90,25 @@ public struct TaskSubmitParams: Codable, Sendable, Hashable {
 
 public struct TaskSubmitResult: Codable, Sendable, Hashable {
     public var taskID: TaskID
+    /// What validation accepted but the user should see, one line each
+    /// (`task.toml:9: [search] weight_decy: not a key tuned knows; … Did you mean 'weight_decay'?`).
+    public var warnings: [String]
 
-    public init(taskID: TaskID) { self.taskID = taskID }
+    public init(taskID: TaskID, warnings: [String] = []) {
+        self.taskID = taskID
+        self.warnings = warnings
+    }
 
-    enum CodingKeys: String, CodingKey { case taskID = "task_id" }
+    enum CodingKeys: String, CodingKey {
+        case warnings
+        case taskID = "task_id"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        taskID = try c.decode(TaskID.self, forKey: .taskID)
+        warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
+    }
 }
 
 // MARK: task.list

@@ -23,8 +23,12 @@ public struct TaskRecord: StoreRecord, Hashable, Identifiable {
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// `worker` (the daemon's workers lease its segments) or `client` (`study.ask`: the
+    /// submitter's own loop does).
+    public var leasedBy: String
 
     public var objective: Objective { Objective(metric: objectiveMetric, mode: objectiveMode) }
+    public var isLeasedByClient: Bool { leasedBy == "client" }
 
     enum CodingKeys: String, CodingKey {
         case id, name
@@ -39,6 +43,7 @@ public struct TaskRecord: StoreRecord, Hashable, Identifiable {
         case createdAt = "created_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
+        case leasedBy = "leased_by"
     }
 }
 
