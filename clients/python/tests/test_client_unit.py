@@ -339,12 +339,13 @@ class WaitTests(unittest.TestCase):
 @support.limit_all(10)
 class ResultTypeTests(unittest.TestCase):
     RESULTS = {
-        "task_id": 3, "status": "completed", "objective": {"metric": "val_loss", "mode": "min"},
+        "task_id": 3, "status": "completed", "objective": {"metric": "val_loss", "mode": "min", "select": "best"},
         "best_config": {"optimizer": "sgd", "lr": 0.1}, "best": {"value": 0.2, "trial_id": 2, "step": 20},
         "final_metrics": {"val_loss": 0.2}, "future_field": 1,
         "trials": [
             {"trial_id": 2, "member": 1, "status": "completed", "config": {"optimizer": "sgd", "lr": 0.1},
-             "steps_done": 20, "final_metrics": {"val_loss": 0.2, "lr": 0.1}, "best_metric": 0.2},
+             "steps_done": 20, "final_metrics": {"val_loss": 0.2, "lr": 0.1}, "best_metric": 0.2,
+             "objective_value": 0.2},
             {"trial_id": 1, "member": 0, "status": "diverged", "config": {"optimizer": "sgd", "lr": 9},
              "steps_done": 5, "final_metrics": {"val_loss": "NaN", "lr": 9}, "reason": "diverged at step 5"},
         ],
@@ -353,11 +354,13 @@ class ResultTypeTests(unittest.TestCase):
     def test_results_are_dataclasses_with_floats_for_non_finite(self) -> None:
         r = tuned_client.Results.from_wire(self.RESULTS)
         self.assertEqual(r.best, tuned_client.Best(value=0.2, trial_id=2, step=20))
-        self.assertEqual(r.objective.metric, "val_loss")
+        self.assertEqual(r.objective, tuned_client.Objective("val_loss", "min", "best"))
+        self.assertEqual((r.trials[0].objective_value, r.trials[1].objective_value), (0.2, None))
         self.assertTrue(math.isnan(r.trials[1].final_metrics["val_loss"]))
         self.assertEqual(r.raw["future_field"], 1)
         self.assertEqual(r.to_records()[1], {
-            "trial_id": 1, "member": 0, "status": "diverged", "steps_done": 5, "best_metric": None,
+            "trial_id": 1, "member": 0, "status": "diverged", "steps_done": 5, "objective_value": None,
+            "best_metric": None,
             "parent_trial_id": None, "reason": "diverged at step 5", "config.lr": 9, "config.optimizer": "sgd",
             "metric.lr": 9.0, "metric.val_loss": r.trials[1].final_metrics["val_loss"]})
 

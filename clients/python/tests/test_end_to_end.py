@@ -31,10 +31,10 @@ TRAIN = textwrap.dedent("""\
     import tuned_client
 
     t = tuned_client.trial()
-    lr = float(t.config["lr"])
-    batch = t.config["batch_size"]
-    if type(batch) is not int:
-        sys.exit(f"batch_size arrived as {type(batch).__name__}, not int")
+    lr, batch, width = t.config["lr"], t.config["batch_size"], t.config["width"]
+    for key, value, kind in (("lr", lr, float), ("batch_size", batch, int), ("width", width, int)):
+        if type(value) is not kind:
+            sys.exit(f"{key} arrived as {type(value).__name__}, not {kind.__name__}")
     state = t.load()
     if state is None:
         w, rng = 0.0, random.Random(t.seed)
@@ -46,7 +46,7 @@ TRAIN = textwrap.dedent("""\
         w -= lr * 2 * (w - x)
         if step % 5 == 0 or step == t.end_step:
             t.report(step, {"val_loss": (w - 3.0) ** 2, "train_loss": (w - x) ** 2, "lr": lr,
-                            "contract/batch": batch, "contract/seed": t.seed, "contract/start": t.start_step,
+                            "contract/batch": batch, "contract/width": width, "contract/seed": t.seed, "contract/start": t.start_step,
                             "contract/resumed": int(t.resumed)})
     t.save({"w": w, "rng": rng.getstate()})
 """)
@@ -89,7 +89,8 @@ def command_task(script: str, *, name: str, trials: int, steps: int, segment: in
         "name": name,
         "workload": {"kind": "command", "command": [sys.executable, os.path.join(WORK, script)],
                      "env": {"PYTHONPATH": support.SRC}},
-        "search": {"optimizer": "sgd", "lr": {"log_uniform": [0.01, 0.3]}, "batch_size": {"choice": [2, 4]}},
+        "search": {"optimizer": "sgd", "lr": {"log_uniform": [0.01, 0.3]}, "batch_size": {"choice": [2, 4]},
+                   "width": {"int_uniform": [1, 9]}},  # an own key of the program
         "strategy": {"kind": "random", "trials": trials, "max_retries": 0},
         "budget": {"steps": steps, "segment_steps": segment, "seed": seed},
         "objective": {"metric": "val_loss", "mode": "min"},
@@ -128,9 +129,10 @@ class CommandWorkloadTests(unittest.TestCase):
             with self.subTest(trial=row.trial_id):
                 self.assertEqual((row.status, row.steps_done), ("completed", 20))
                 series = by_trial[row.trial_id]
-                # The contract as the program saw it: an int batch size, the task's seed,
+                # The contract as the program saw it: typed values (else it exits), the task's seed,
                 # and segments [0, 10) fresh and [10, 20) restored from the first's checkpoint.
                 self.assertEqual(series["contract/batch"]["values"], [row.config["batch_size"]] * 4)
+                self.assertEqual(series["contract/width"]["values"], [row.config["width"]] * 4)
                 self.assertEqual(series["contract/seed"]["values"], [7] * 4)
                 self.assertEqual(series["contract/start"]["values"], [0, 0, 10, 10])
                 self.assertEqual(series["contract/resumed"]["values"], [0, 0, 1, 1])
@@ -197,7 +199,7 @@ class CommandWorkloadTests(unittest.TestCase):
                              20, "the slow task's trial to start")
             t = c.status(task_id)
             self.assertEqual((t.task_id, t.name, t.status, t.workload), (task_id, "py-slow", "running", "command"))
-            self.assertEqual(t.objective, tuned_client.Objective("val_loss", "min"))
+            self.assertEqual(t.objective, tuned_client.Objective("val_loss", "min", "final"))
             self.assertEqual([m.status for m in t.members], ["running"])
             self.assertEqual(t.members[0].config, {"lr": 0.1, "optimizer": "sgd"})
             self.assertIn(task_id, [s.task_id for s in c.tasks(status=["running"])])
@@ -260,6 +262,16 @@ class ClientMethodTests(unittest.TestCase):
                 c.recommend({"model_kind": "mlp"}, top_k=0)
             self.assertEqual(cm4.exception.field, "top_k")
             self.assertEqual(c.daemon_status().protocol_version, 1)  # the connection survived every error
+
+    def test_submit_warnings_arrive_as_python_warnings(self) -> None:
+        task = command_task("diverge.py", name="py-warned", trials=1, steps=10, segment=10)
+        task["search"]["weight_decy"] = 0.01  # an own key one letter from tuned's weight_decay
+        with client() as c:
+            with self.assertWarns(tuned_client.SubmitWarning) as cm:
+                task_id = c.submit(task)
+            c.cancel(task_id)
+        self.assertIn("weight_decy", str(cm.warning))
+        self.assertIn("weight_decay", str(cm.warning))
 
     def test_a_task_that_does_not_validate_lists_every_problem(self) -> None:
         task = {

@@ -35,6 +35,7 @@ from .errors import (
     RequestTooLarge,
     ShuttingDown,
     StoreUnavailable,
+    SubmitWarning,
     TaskNotFound,
     TooManyConnections,
     TrialDiverged,
@@ -109,4 +110,5 @@ __all__ = [
     "TrialSetupError",
     "TrialDiverged",
     "WaitTimeout",
+    "SubmitWarning",
 ]

@@ -23,6 +23,7 @@ import socket as _socket
 import sys
 import threading
 import time
+import warnings
 from typing import IO, Any, Callable, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple, Union
 
 from ._version import PROTOCOL_VERSION, __version__
@@ -30,6 +31,7 @@ from .errors import (
     DaemonError,
     MethodNotFound,
     ProtocolVersionError,
+    SubmitWarning,
     TunedConnectionError,
     WaitTimeout,
     daemon_error,
@@ -341,7 +343,8 @@ class Client:
         (docs/TASKFILE.md), sent as JSON; its relative paths resolve against ``base_dir``,
         default the current directory. A task that does not validate raises
         :class:`ValidationFailed` listing every problem (``.problems``: file, line, field,
-        message).
+        message). What the daemon accepted but wants you to see (an own key that looks like a
+        misspelt one of tuned's) comes as a :class:`SubmitWarning` (``warnings.warn``), one per line.
         """
         if isinstance(task, Mapping):
             params: Dict[str, Any] = {
@@ -355,6 +358,8 @@ class Client:
         else:
             raise TypeError(f"submit() takes a task file's path or a dict, got {type(task).__name__}")
         result = self._raw_call("task.submit", params)
+        for line in result.get("warnings") or []:
+            warnings.warn(SubmitWarning(str(line)), stacklevel=2)
         return int(result["task_id"])
 
     def status(self, task_id: int) -> Task:
@@ -491,12 +496,14 @@ class Client:
         is set while a full or failing disk pauses the daemon)."""
         return DaemonStatus.from_wire(self._raw_call("daemon.status", None))
 
-    # -- ask/tell (issue 13, item 4) — NOT IMPLEMENTED YET ---------------------------------
+    # -- ask/tell (issue 13, item 4) — NOT IMPLEMENTED IN THIS CLIENT YET ------------------
     #
-    # External trials (`[workload] kind = "external"`: `create_study`, `study`, `ask`,
-    # `report`, `tell`) need daemon methods that do not exist yet; they belong here once the
-    # daemon side lands and docs/PROTOCOL.md documents them. Until then the client has no
-    # such methods at all (rather than stubs that would pretend to work).
+    # External trials (`[workload] kind = "external"`): `create_study(task)`, `study(id)`,
+    # `Study.ask()`, `Study.report(t, step, **metrics)`, `Study.tell(t, checkpoint=…, state=…)`
+    # belong here, on top of the daemon's `study.ask` / `study.report` / `study.tell`
+    # (docs/PROTOCOL.md, "Ask/tell: external tasks"). They are not written yet; until they
+    # are, the client has no such methods at all rather than stubs that would pretend to work
+    # (`Client.call("study.ask", {...})` reaches the daemon's methods raw).
 
 
 class _ProgressPrinter:

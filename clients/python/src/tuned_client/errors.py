@@ -8,6 +8,7 @@ Everything the client raises on purpose derives from :class:`TunedError`:
 - :class:`ProtocolVersionError`: the daemon speaks another protocol version.
 - :class:`TrialSetupError`, :class:`TrialDiverged`: inside a command workload.
 - :class:`WaitTimeout`: :meth:`Client.wait` ran out of time.
+- :class:`SubmitWarning` (a warning, not an exception): what ``task.submit`` accepted with a remark.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "TrialSetupError",
     "TrialDiverged",
     "WaitTimeout",
+    "SubmitWarning",
 ]
 
 
@@ -260,3 +262,8 @@ class WaitTimeout(TunedError, TimeoutError):
     def __init__(self, message: str, task_id: int) -> None:
         super().__init__(message)
         self.task_id = task_id
+
+
+class SubmitWarning(UserWarning):
+    """A line of ``task.submit``'s ``warnings``: accepted, but worth a look (e.g. an own key
+    ``weight_decy`` that looks like tuned's ``weight_decay``)."""

@@ -63,14 +63,17 @@ def _metrics(v: Any) -> Dict[str, float]:
 
 @dataclass
 class Objective:
-    """What a task optimises: ``metric`` (``val_loss``, …) and ``mode`` (``min``/``max``)."""
+    """What a task optimises: ``metric`` (``val_loss``, or a command workload's own such as
+    ``bleu``), ``mode`` (``min``/``max``) and ``select`` (``final`` or ``best``: which value
+    along a trial's curve is the trial's; None from a daemon that predates it)."""
 
     metric: str
     mode: str
+    select: Optional[str] = None
 
     @classmethod
     def from_wire(cls, d: Dict[str, Any]) -> "Objective":
-        return cls(metric=d["metric"], mode=d["mode"])
+        return cls(metric=d["metric"], mode=d["mode"], select=d.get("select"))
 
 
 @dataclass
@@ -176,7 +179,10 @@ class TaskSummary:
 
 @dataclass
 class TrialRow:
-    """One trial of ``results``/``trials``: configuration, progress, final metrics."""
+    """One trial of ``results``/``trials``: configuration, progress, final metrics.
+
+    ``objective_value`` is its value under the objective's ``select`` (what ranks it; None
+    from older daemons), ``best_metric`` the best value along its curve."""
 
     trial_id: int
     member: int
@@ -185,6 +191,7 @@ class TrialRow:
     steps_done: int
     final_metrics: Dict[str, float]
     best_metric: Optional[float] = None
+    objective_value: Optional[float] = None
     parent_trial_id: Optional[int] = None
     error: Optional[str] = None
     reason: Optional[str] = None
@@ -195,14 +202,15 @@ class TrialRow:
         return cls(
             trial_id=int(d["trial_id"]), member=int(d["member"]), status=d["status"], config=d.get("config") or {},
             steps_done=int(d["steps_done"]), final_metrics=_metrics(d.get("final_metrics")),
-            best_metric=number(d.get("best_metric")), parent_trial_id=_opt_int(d.get("parent_trial_id")),
-            error=d.get("error"), reason=d.get("reason"), raw=d)
+            best_metric=number(d.get("best_metric")), objective_value=number(d.get("objective_value")),
+            parent_trial_id=_opt_int(d.get("parent_trial_id")), error=d.get("error"), reason=d.get("reason"), raw=d)
 
     def to_record(self) -> Dict[str, Any]:
         """A flat dict: the trial's fields, ``config.KEY`` and ``metric.NAME`` columns."""
         rec: Dict[str, Any] = {
             "trial_id": self.trial_id, "member": self.member, "status": self.status, "steps_done": self.steps_done,
-            "best_metric": self.best_metric, "parent_trial_id": self.parent_trial_id, "reason": self.reason,
+            "objective_value": self.objective_value, "best_metric": self.best_metric,
+            "parent_trial_id": self.parent_trial_id, "reason": self.reason,
         }
         for k in sorted(self.config):
             rec[f"config.{k}"] = self.config[k]
@@ -239,7 +247,7 @@ class Results:
     def to_pandas(self) -> Any:
         """The trials as a ``pandas.DataFrame`` indexed by ``trial_id`` (pandas must be installed).
 
-        Columns: ``member``, ``status``, ``steps_done``, ``best_metric``, ``parent_trial_id``,
+        Columns: ``member``, ``status``, ``steps_done``, ``objective_value``, ``best_metric``, ``parent_trial_id``,
         ``reason``, then ``config.KEY`` and ``metric.NAME`` for every key and metric.
         """
         try:
