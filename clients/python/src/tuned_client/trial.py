@@ -5,7 +5,7 @@
     import random, tuned_client
 
     t = tuned_client.trial()                     # reads TUNED_* (or stand-alone defaults)
-    lr = float(t.config["lr"])                   # hyperparameters: always from t.config
+    lr = t.config["lr"]                          # hyperparameters: always from t.config
     state = t.load() or {"w": 0.0, "rng": None}  # state: from the checkpoint (None on a fresh start)
     rng = random.Random(t.seed)
     if state["rng"] is not None:
@@ -60,9 +60,10 @@ class Trial:
 
     Get it from :func:`trial`. Attributes:
 
-    - ``config`` (dict): the trial's configuration, JSON-typed (``batch_size`` is an int;
-      note that a whole-valued float prints without a fraction, so ``lr`` = 1.0 arrives as
-      the int ``1``: use ``float(t.config["lr"])`` where it matters).
+    - ``config`` (dict): the trial's configuration, ``TUNED_CONFIG`` as JSON types: an
+      integer key (``batch_size``, an ``int_uniform`` key of yours) is an ``int``, a float key
+      a ``float`` even when whole (``1.0``), strings and booleans stay so. (Daemons before
+      that rule printed a whole float as ``1``; ``float(...)`` is harmless where it matters.)
     - ``seed`` (int): the trial's seed, for initialisation and data order.
     - ``start_step`` / ``end_step`` (int): train from ``start_step`` (completed steps so far)
       until ``end_step`` steps are done.
