@@ -47,6 +47,7 @@ from .errors import (
     WaitTimeout,
 )
 from .metrics import format_line, is_metric_name
+from .study import AskedTrial, Study, StudyFinished
 from .trial import Trial, rng_state, trial
 from .types import (
     Best,
@@ -65,6 +66,9 @@ from .types import (
 )
 
 __all__ = [
+    "AskedTrial",
+    "Study",
+    "StudyFinished",
     "PROTOCOL_VERSION",
     "__version__",
     "trial",

@@ -29,6 +29,7 @@ from typing import IO, Any, Callable, Dict, List, Mapping, NoReturn, Optional, S
 from ._version import PROTOCOL_VERSION, __version__
 from .errors import (
     DaemonError,
+    InvalidParams,
     MethodNotFound,
     ProtocolVersionError,
     SubmitWarning,
@@ -36,6 +37,7 @@ from .errors import (
     WaitTimeout,
     daemon_error,
 )
+from .study import Study
 from .types import DaemonStatus, Recommendation, Results, Task, TaskSummary, TrialRow, number
 
 __all__ = ["Client", "DEFAULT_SOCKET", "resolve_socket"]
@@ -496,14 +498,24 @@ class Client:
         is set while a full or failing disk pauses the daemon)."""
         return DaemonStatus.from_wire(self._raw_call("daemon.status", None))
 
-    # -- ask/tell (issue 13, item 4) — NOT IMPLEMENTED IN THIS CLIENT YET ------------------
-    #
-    # External trials (`[workload] kind = "external"`): `create_study(task)`, `study(id)`,
-    # `Study.ask()`, `Study.report(t, step, **metrics)`, `Study.tell(t, checkpoint=…, state=…)`
-    # belong here, on top of the daemon's `study.ask` / `study.report` / `study.tell`
-    # (docs/PROTOCOL.md, "Ask/tell: external tasks"). They are not written yet; until they
-    # are, the client has no such methods at all rather than stubs that would pretend to work
-    # (`Client.call("study.ask", {...})` reaches the daemon's methods raw).
+    # -- ask/tell (issue 13, item 4) ------------------------------------------------------
+
+    def create_study(self, task: Union[PathLike, Mapping[str, Any]], *, base_dir: Optional[PathLike] = None,
+                     client_id: Optional[str] = None, lease_seconds: float = 60.0) -> Study:
+        """Submits an external task (``[workload] kind = "external"``) and returns its
+        :class:`Study`, to run its segments from this process (``study.ask()`` …)."""
+        task_id = self.submit(task, base_dir=base_dir)
+        return self.study(task_id, client_id=client_id, lease_seconds=lease_seconds)
+
+    def study(self, task_id: int, *, client_id: Optional[str] = None, lease_seconds: float = 60.0) -> Study:
+        """The :class:`Study` of an external task already submitted (by you). Raises
+        :class:`InvalidParams` for a task the workers run, :class:`TaskNotFound` for none."""
+        t = self.status(task_id)
+        if t.workload != "external":
+            raise InvalidParams(
+                -32602, f"task {task_id} is run by the daemon's workers (workload {t.workload!r}); "
+                "ask/tell is for tasks whose [workload] kind = \"external\"", None)
+        return Study(self, task_id, client_id=client_id, lease_seconds=lease_seconds)
 
 
 class _ProgressPrinter:
