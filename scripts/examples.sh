@@ -29,7 +29,7 @@ trap 'rm -rf "$work"' EXIT
 cfg='{"channels":8,"lr":0.05,"momentum":0.9,"weight_decay":0.0001}'
 segment() {  # start end restore checkpoint
   mkdir -p "$4"
-  TUNED_CONFIG="$cfg" TUNED_START_STEP=$1 TUNED_END_STEP=$2 TUNED_RESTORE_DIR=$3 TUNED_CHECKPOINT_DIR=$4 \
+  PYTHONPATH=clients/python/src TUNED_CONFIG="$cfg" TUNED_START_STEP=$1 TUNED_END_STEP=$2 TUNED_RESTORE_DIR=$3 TUNED_CHECKPOINT_DIR=$4 \
     TUNED_SEED=7 python3 examples/pytorch/train.py | tail -1
 }
 segment 0 100 "" "$work/a" >/dev/null

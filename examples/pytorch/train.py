@@ -1,7 +1,8 @@
 """A small CNN on datasets/digits.csv (8x8 images, 10 classes), trained by PyTorch under
-tuned's command-workload contract (docs/COMMAND_WORKLOADS.md):
+tuned's command-workload contract (docs/COMMAND_WORKLOADS.md), through the Python client
+(`tuned_client.trial()`, clients/python):
 
-- hyperparameters from TUNED_CONFIG: the optimizer's (lr, weight_decay, momentum) and the
+- hyperparameters from TUNED_CONFIG (`t.config`): the optimizer's (lr, weight_decay, momentum) and the
   model's own `channels` (the width of the first convolution; the second has twice as many);
 - one segment per run: steps TUNED_START_STEP..TUNED_END_STEP, resumed from
   TUNED_RESTORE_DIR (weights, optimizer state, the minibatch generator, the step) and
@@ -13,21 +14,21 @@ tuned's command-workload contract (docs/COMMAND_WORKLOADS.md):
   state). `channels` shapes the weights, so it must be the checkpoint's: the task file
   leaves it out of [strategy] mutate, tuned copies it from the donor with the checkpoint,
   and this program refuses a mismatch rather than load weights of another shape;
-- metrics on stdout as `tuned: step=N train_loss=… val_loss=… val_accuracy=…`.
+- metrics on stdout as `tuned: step=N train_loss=… val_loss=… val_accuracy=…` (`t.report`).
 
-Try it without a daemon:
-  mkdir -p /tmp/ck && TUNED_CONFIG='{"lr":0.05,"weight_decay":1e-4,"momentum":0.9,"channels":8}' \
-    TUNED_START_STEP=0 TUNED_END_STEP=100 TUNED_RESTORE_DIR= TUNED_CHECKPOINT_DIR=/tmp/ck \
-    TUNED_SEED=1 python3 examples/pytorch/train.py
+Try it without a daemon (trial() takes options when tuned does not run it):
+  PYTHONPATH=clients/python/src python3 examples/pytorch/train.py \
+    --config '{"lr":0.05,"weight_decay":1e-4,"momentum":0.9,"channels":8}' --steps 100 --seed 1
 """
 import csv
-import json
 import os
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import tuned_client  # clients/python: the task file puts its src/ on PYTHONPATH (or pip install it)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.environ.get("DIGITS_CSV", os.path.join(HERE, "..", "..", "datasets", "digits.csv"))
@@ -66,38 +67,35 @@ class CNN(nn.Module):
 
 
 def main():
-    cfg = json.loads(os.environ["TUNED_CONFIG"])
+    t = tuned_client.trial()  # the segment: TUNED_* under tuned, options or defaults by hand
     try:
-        lr, weight_decay = float(cfg["lr"]), float(cfg.get("weight_decay", 0.0))
-        momentum, channels = float(cfg.get("momentum", 0.9)), cfg["channels"]
+        lr, weight_decay = t.config["lr"], t.config.get("weight_decay", 0.0)
+        momentum, channels = t.config.get("momentum", 0.9), t.config["channels"]
     except KeyError as e:
-        sys.exit(f"TUNED_CONFIG lacks {e}; the task's [search] must set lr and channels")
+        sys.exit(f"the configuration lacks {e}; the task's [search] must set lr and channels")
     if type(channels) is not int or channels < 1:
         sys.exit(f"channels must be a positive integer, got {channels!r}")
-    start, end = int(os.environ["TUNED_START_STEP"]), int(os.environ["TUNED_END_STEP"])
-    restore, ckpt = os.environ["TUNED_RESTORE_DIR"], os.environ["TUNED_CHECKPOINT_DIR"]
-    seed = int(os.environ["TUNED_SEED"])
 
     x_train, y_train, x_val, y_val = load_digits(DATA)
-    torch.manual_seed(seed)  # initial weights: the trial's seed
+    torch.manual_seed(t.seed)  # initial weights: the trial's seed
     model = CNN(channels)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    batches = torch.Generator().manual_seed(seed)  # minibatch order: the trial's seed
+    batches = torch.Generator().manual_seed(t.seed)  # minibatch order: the trial's seed
 
-    if restore:
-        state = torch.load(os.path.join(restore, "state.pt"), weights_only=False)
+    state = t.load("state.pt", loader=lambda path: torch.load(path, weights_only=False))
+    if state is not None:
         if state["channels"] != channels:
-            sys.exit(f"the checkpoint in {restore} has channels={state['channels']}, TUNED_CONFIG says {channels}; "
-                     "a key that shapes the model must not be in [strategy] mutate")
-        if state["step"] != start:
-            sys.exit(f"the checkpoint is at step {state['step']}, asked to start at {start}")
+            sys.exit(f"the checkpoint in {t.restore_dir} has channels={state['channels']}, the configuration says "
+                     f"{channels}; a key that shapes the model must not be in [strategy] mutate")
+        if state["step"] != t.start_step:
+            sys.exit(f"the checkpoint is at step {state['step']}, asked to start at {t.start_step}")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         batches.set_state(state["batches"])
-        for group in opt.param_groups:  # the hyperparameters are TUNED_CONFIG's, not the checkpoint's
+        for group in opt.param_groups:  # the hyperparameters are the configuration's, not the checkpoint's
             group.update(lr=lr, momentum=momentum, weight_decay=weight_decay)
-    elif start != 0:
-        sys.exit(f"no checkpoint to resume step {start} from")
+    elif t.start_step != 0:
+        sys.exit(f"no checkpoint to resume step {t.start_step} from")
 
     def evaluate():
         model.eval()
@@ -108,23 +106,19 @@ def main():
         model.train()
         return loss, acc
 
-    train_loss = float("nan")
-    for step in range(start + 1, end + 1):
+    for step in t.steps():
         idx = torch.randint(len(y_train), (BATCH_SIZE,), generator=batches)
         loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
-        train_loss = loss.item()
-        if step % EVAL_EVERY == 0 or step == end:
+        if step % EVAL_EVERY == 0 or step == t.end_step:
             val_loss, val_acc = evaluate()
-            print(f"tuned: step={step} train_loss={train_loss!r} val_loss={val_loss!r} "
-                  f"val_accuracy={val_acc!r} lr={lr!r}", flush=True)
+            t.report(step, train_loss=loss.item(), val_loss=val_loss, val_accuracy=val_acc, lr=lr)
 
-    tmp = os.path.join(ckpt, "state.pt.tmp")
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "batches": batches.get_state(),
-                "step": end, "channels": channels}, tmp)
-    os.replace(tmp, os.path.join(ckpt, "state.pt"))
+    t.save(lambda path: torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                    "batches": batches.get_state(), "step": t.end_step, "channels": channels}, path),
+           name="state.pt")  # atomically: a temporary name, fsync, rename
 
 
 if __name__ == "__main__":
