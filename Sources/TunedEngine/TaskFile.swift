@@ -568,9 +568,11 @@ struct TaskValidator {
                         problem(k.value, tn, "\(hn).kind", "must be \"multiplicative\" (α·(1 − β·cos), unit-free β) or \"additive\" (α + β·h, the reference ports), got \(k.value.typeName) \(k.value.shown)")
                     }
                 }
-                let beta = number(ht, tn, "beta")
-                if ht["beta"] == nil {
-                    problem(h.value, tn, "\(hn).beta", "missing; write hypergradient = { beta = 1e-4 } (the hypergradient learning rate β > 0)")
+                var beta = number(ht, tn, "beta")
+                if ht["beta"] == nil, rule == .multiplicative {
+                    beta = HypergradientSettings.defaultMultiplicativeBeta  // unit-free: one β for every optimizer
+                } else if ht["beta"] == nil {
+                    problem(h.value, tn, "\(hn).beta", "missing; write hypergradient = { beta = 1e-4 } (the additive rule's hypergradient learning rate β > 0) or hypergradient = { kind = \"multiplicative\" } (unit-free β, default \(HypergradientSettings.defaultMultiplicativeBeta))")
                 } else if let beta, beta <= 0 {
                     problem(ht["beta"]!.value, tn, "\(hn).beta", "must be > 0, got \(ht["beta"]!.value.shown); leave hypergradient out to switch HD off")
                 }

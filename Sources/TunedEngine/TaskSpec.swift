@@ -260,6 +260,8 @@ public struct StrategySpec: Sendable, Equatable {
 public struct HypergradientSettings: Sendable, Equatable {
     /// The rule a task file gets when `hypergradient` has no `kind` (docs/TASKFILE.md says why).
     public static let defaultKind: HypergradientRule = .additive
+    /// β of `kind = "multiplicative"` when `beta` is not given (docs/PERFORMANCE.md, "Hypergradient β_h").
+    public static let defaultMultiplicativeBeta = 0.02
     public var beta: Double
     public var lrMin: Double?
     public var lrMax: Double?

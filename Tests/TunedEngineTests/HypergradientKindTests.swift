@@ -28,6 +28,14 @@ import TunedOptim
         #expect(HypergradientSettings.defaultKind == .additive, "docs/TASKFILE.md and PERFORMANCE.md say why; change them together")
     }
 
+    @Test func theMultiplicativeRuleNeedsNoBeta() throws {
+        let spec = try TaskFile.parse(Self.task(#"{ kind = "multiplicative" }"#), file: "t.toml")
+        #expect(spec.strategy.hypergradient == HypergradientSettings(beta: 0.02, kind: .multiplicative))
+        // The additive rule's β has units (1/(gradient·direction)): it stays required.
+        #expect(throws: (any Error).self) { try TaskFile.parse(Self.task(#"{ kind = "additive" }"#), file: "t.toml") }
+        #expect(throws: (any Error).self) { try TaskFile.parse(Self.task("{ lr_max = 1 }"), file: "t.toml") }
+    }
+
     @Test func aBadKindIsAProblemNamingTheKey() {
         do {
             _ = try TaskFile.parse(Self.task(#"{ kind = "exponential", beta = 0.02 }"#), file: "t.toml")
