@@ -29,7 +29,7 @@
 /// wrapper. A zero norm (the first step, a zero gradient, a rate of 0) or a non-finite cosine
 /// leaves α unchanged (a non-finite one is counted in `nonFiniteHypergradients`). The
 /// gradient's scale cancels, so multiplying the loss by c leaves the rate's relative trajectory
-/// α_t/α₀ unchanged (exactly, for fixed gradients). This rule has no reference implementation
+/// α_t/α₀ unchanged (to rounding, for fixed gradients). This rule has no reference implementation
 /// to match; the additive rule stays the exact port and is the default of this type.
 ///
 /// Keys (library torch, name "hypergradient"): `optimizer` (nested torch spec), `hypergrad_lr`
