@@ -17,20 +17,26 @@
 # Figures measured on this machine: docs/PERFORMANCE.md, "Hypergradient β_h: additive against
 # multiplicative".
 #
-# Usage: scripts/hd-sweep.sh [--seeds N] [--steps STEPS] [--bounds LO,HI] [--json FILE]
+# With --pbt the same question inside PBT instead: scripts/peers/digits-pbt-hd.toml (8 members
+# × 4,000 steps, synchronous, lr searched over [1e-4, 1], so HD's range is that) and the same
+# task on the NQM, submitted to a scratch daemon with each `[strategy] hypergradient` variant;
+# prints the best final val_loss (mean ± sd over the seeds) per variant.
+#
+# Usage: scripts/hd-sweep.sh [--seeds N] [--steps STEPS] [--bounds LO,HI] [--pbt] [--json FILE]
 # Environment: SCRATCH=DIR is swift's --scratch-path (default .build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-seeds=3 steps=3000 json=hd-sweep.json bounds=
+seeds=3 steps=3000 json=hd-sweep.json bounds= pbt=
 while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) seeds=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --json) json=$2; shift 2 ;;
     --bounds) bounds=$2; shift 2 ;;
-    *) echo "usage: scripts/hd-sweep.sh [--seeds N] [--steps STEPS] [--bounds LO,HI] [--json FILE]" >&2; exit 2 ;;
+    --pbt) pbt=1; shift ;;
+    *) echo "usage: scripts/hd-sweep.sh [--seeds N] [--steps STEPS] [--bounds LO,HI] [--pbt] [--json FILE]" >&2; exit 2 ;;
   esac
 done
 
@@ -39,6 +45,57 @@ echo "== building tuned (release, --scratch-path $scratch)" >&2
 swift build -c release --product tuned --scratch-path "$scratch" 2>&1 | grep -E 'error' >&2 || true
 tuned=$PWD/$scratch/release/tuned
 [ -x "$tuned" ] || { echo "hd-sweep: no tuned binary at $tuned (the build failed?)" >&2; exit 1; }
+
+if [ -n "$pbt" ]; then
+  run=$(mktemp -d /tmp/tuned-hd-sweep.XXXXXX)
+  "$tuned" serve --socket "$run/tuned.sock" --store "$run/tuned.db" --workers "$(nproc)" >"$run/daemon.log" 2>&1 &
+  daemon=$!
+  trap 'kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; rm -rf "$run"' EXIT
+  for _ in $(seq 100); do [ -S "$run/tuned.sock" ] && break; sleep 0.1; done
+  echo "== load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+  SOCK=$run/tuned.sock SEEDS=$seeds JSON=$json python3 - <<'EOF'
+import json, os, statistics, sys, time
+sys.path.insert(0, os.path.join("scripts", "peers"))
+from compare import Daemon
+
+task_file = os.path.abspath(os.path.join("scripts", "peers", "digits-pbt-hd.toml"))
+digits = open(task_file).read()
+assert "hypergradient = { beta = 1e-3 }" in digits and "seed = 0" in digits
+nqm = digits.replace('kind = "mlp"\ndataset = "../../datasets/digits.csv"\ntarget = "target"\nhidden = [64]\nbatch_size = 64',
+                     'kind = "nqm"\ndimension = 1000\nbatch_size = 16')
+assert nqm != digits
+variants = {"no HD": None, "additive 1e-4": "{ beta = 1e-4 }", "additive 1e-3": "{ beta = 1e-3 }",
+            "additive 1e-2": "{ beta = 1e-2 }", "multiplicative 1e-4": '{ kind = "multiplicative", beta = 1e-4 }',
+            "multiplicative 1e-3": '{ kind = "multiplicative", beta = 1e-3 }',
+            "multiplicative 0.02": '{ kind = "multiplicative" }', "multiplicative 0.1": '{ kind = "multiplicative", beta = 0.1 }'}
+seeds, daemon, t0 = int(os.environ["SEEDS"]), Daemon(os.environ["SOCK"]), time.time()
+out = {}
+for wname, base in [("digits-mlp64", digits), ("nqm-1000", nqm)]:
+    out[wname] = {}
+    for name, hd in variants.items():
+        bests = []
+        for seed in range(seeds):
+            line = "" if hd is None else f"hypergradient = {hd}"
+            text = base.replace("hypergradient = { beta = 1e-3 }", line).replace("seed = 0", f"seed = {seed}")
+            task = daemon.call("task.submit", {"text": text, "format": "toml", "filename": task_file,
+                                               "base_dir": os.path.dirname(task_file)})["task_id"]
+            while daemon.call("task.get", {"task_id": task})["status"] in ("queued", "running"):
+                time.sleep(0.5)
+            curves = daemon.call("task.curves", {"task_id": task, "metrics": ["val_loss"], "max_points": 100000})
+            finals = [s["values"][-1] for t in curves["trials"] for s in t["series"]
+                      if t["status"] == "completed" and s["values"] and isinstance(s["values"][-1], (int, float))]
+            bests.append(min(finals) if finals else float("inf"))
+        out[wname][name] = bests
+        sd = statistics.stdev(bests) if len(bests) > 1 else 0.0
+        print(f"{wname:<13} {name:<20} best final val_loss {statistics.mean(bests):.4g} ± {sd:.2g}  "
+              f"({', '.join(f'{b:.4g}' for b in bests)})", flush=True)
+with open(os.environ["JSON"], "w") as f:
+    json.dump({"pbt": True, "seeds": seeds, "seconds": round(time.time() - t0, 1), "best_final_val_loss": out}, f, indent=1)
+print(f"{time.time() - t0:.0f} s; every run in {os.environ['JSON']}")
+EOF
+  echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
 
 TUNED=$tuned SEEDS=$seeds STEPS=$steps JSON=$json BOUNDS=$bounds python3 - <<'EOF'
 import json, math, os, statistics, subprocess, sys, time
