@@ -554,14 +554,25 @@ struct TaskValidator {
         if let h = t["hypergradient"] {
             if let ht = h.value.table {
                 let hn = "hypergradient"
-                for e in ht.entries where !["beta", "lr_min", "lr_max"].contains(e.key) {
+                let known = ["kind", "beta", "lr_min", "lr_max"]
+                for e in ht.entries where !known.contains(e.key) {
                     var m = "unknown key"
-                    if let c = closest(e.key, in: ["beta", "lr_min", "lr_max"]) { m += "; did you mean '\(c)'?" }
-                    problem(e.keyPosition.line, tn, "\(hn).\(e.key)", m + " (known: beta, lr_min, lr_max)")
+                    if let c = closest(e.key, in: known) { m += "; did you mean '\(c)'?" }
+                    problem(e.keyPosition.line, tn, "\(hn).\(e.key)", m + " (known: \(known.joined(separator: ", ")))")
                 }
-                let beta = number(ht, tn, "beta")
-                if ht["beta"] == nil {
-                    problem(h.value, tn, "\(hn).beta", "missing; write hypergradient = { beta = 1e-4 } (the hypergradient learning rate β > 0)")
+                var rule = HypergradientSettings.defaultKind
+                if let k = ht["kind"] {
+                    if let name = k.value.string, let r = HypergradientRule(rawValue: name) {
+                        rule = r
+                    } else {
+                        problem(k.value, tn, "\(hn).kind", "must be \"multiplicative\" (α·(1 − β·cos), unit-free β) or \"additive\" (α + β·h, the reference ports), got \(k.value.typeName) \(k.value.shown)")
+                    }
+                }
+                var beta = number(ht, tn, "beta")
+                if ht["beta"] == nil, rule == .multiplicative {
+                    beta = HypergradientSettings.defaultMultiplicativeBeta  // unit-free: one β for every optimizer
+                } else if ht["beta"] == nil {
+                    problem(h.value, tn, "\(hn).beta", "missing; write hypergradient = { beta = 1e-4 } (the additive rule's hypergradient learning rate β > 0) or hypergradient = { kind = \"multiplicative\" } (unit-free β, default \(HypergradientSettings.defaultMultiplicativeBeta))")
                 } else if let beta, beta <= 0 {
                     problem(ht["beta"]!.value, tn, "\(hn).beta", "must be > 0, got \(ht["beta"]!.value.shown); leave hypergradient out to switch HD off")
                 }
@@ -571,7 +582,7 @@ struct TaskValidator {
                 if let lo, let hi, lo >= hi {
                     problem(ht["lr_max"]!.value, tn, "\(hn).lr_max", "the lr range is empty or inverted (lr_min \(ht["lr_min"]!.value.shown) ≥ lr_max \(ht["lr_max"]!.value.shown))")
                 }
-                if let beta, beta > 0 { spec.hypergradient = HypergradientSettings(beta: beta, lrMin: lo, lrMax: hi) }
+                if let beta, beta > 0 { spec.hypergradient = HypergradientSettings(beta: beta, lrMin: lo, lrMax: hi, kind: rule) }
                 if searchTable?.keys.contains(where: { $0.hasPrefix("hypergradient_") }) == true {
                     problem(h.keyPosition.line, tn, hn, "is also set in [search] (hypergradient_*); set HD in one place only")
                 }
@@ -809,7 +820,7 @@ struct TaskValidator {
 
     // MARK: [search]
 
-    enum KeyType { case real, integer, boolean, optimizer, schedule, custom }
+    enum KeyType { case real, integer, boolean, optimizer, schedule, rule, custom }
 
     static func keyType(_ key: String) -> KeyType {
         if !SearchSpace.knownKeys.contains(key), key != "optimizer" { return .custom }
@@ -818,6 +829,7 @@ struct TaskValidator {
         case "batch_size", "ns_steps": return .integer
         case "nesterov", "centered", "amsgrad": return .boolean
         case "schedule": return .schedule
+        case "hypergradient_kind": return .rule
         default: return .real
         }
     }
@@ -1079,6 +1091,12 @@ struct TaskValidator {
         case .boolean:
             guard v.bool != nil else {
                 problem(v, tn, key, "must be true or false, got \(v.typeName) \(v.shown)")
+                return nil
+            }
+            return v.json
+        case .rule:
+            guard let name = v.string, HypergradientRule(rawValue: name) != nil else {
+                problem(v, tn, key, "must be \"additive\" or \"multiplicative\", got \(v.typeName) \(v.shown)")
                 return nil
             }
             return v.json

@@ -256,21 +256,29 @@ public struct StrategySpec: Sendable, Equatable {
     }
 }
 
-/// `hypergradient = { beta = 1e-4, lr_min = …, lr_max = … }` (Baydin et al. 2018).
+/// `hypergradient = { kind = …, beta = 1e-4, lr_min = …, lr_max = … }` (Baydin et al. 2018).
 public struct HypergradientSettings: Sendable, Equatable {
+    /// The rule a task file gets when `hypergradient` has no `kind` (docs/TASKFILE.md says why).
+    public static let defaultKind: HypergradientRule = .additive
+    /// β of `kind = "multiplicative"` when `beta` is not given (docs/PERFORMANCE.md, "Hypergradient β_h").
+    public static let defaultMultiplicativeBeta = 0.02
     public var beta: Double
     public var lrMin: Double?
     public var lrMax: Double?
+    public var kind: HypergradientRule
 
-    public init(beta: Double, lrMin: Double? = nil, lrMax: Double? = nil) {
+    public init(beta: Double, lrMin: Double? = nil, lrMax: Double? = nil, kind: HypergradientRule = .additive) {
         self.beta = beta
         self.lrMin = lrMin
         self.lrMax = lrMax
+        self.kind = kind
     }
 
-    /// As trial-configuration keys (`TrialConfig`).
+    /// As trial-configuration keys (`TrialConfig`). `hypergradient_kind` only when it is not
+    /// additive (`TrialConfig`'s default), so additive configurations are what they always were.
     public var trialKeys: [String: JSONValue] {
         var c: [String: JSONValue] = ["hypergradient_beta": .number(beta)]
+        if kind != .additive { c["hypergradient_kind"] = .string(kind.rawValue) }
         if let lrMin { c["hypergradient_lr_min"] = .number(lrMin) }
         if let lrMax { c["hypergradient_lr_max"] = .number(lrMax) }
         return c

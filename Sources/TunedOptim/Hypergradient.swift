@@ -13,13 +13,34 @@
 /// `nonFiniteHypergradients`), and lr stays in [lr_min, lr_max], so an exploding
 /// hypergradient never turns lr into NaN. While lr is 0 the direction is unknown and d = 0.
 ///
+/// **The multiplicative rule** (`rule: .multiplicative`, Baydin et al. 2018 §2.3) divides the
+/// hypergradient by the norms of the two vectors it multiplies, which makes β_h unit-free:
+///
+///     α_t = clamp(α_{t−1}·(1 − β_h·cos(∇f(θ_{t−1}), ∇_α u_{t−1})), lr_min, lr_max)
+///
+/// with the paper's vectors: ∇f(θ_{t−1}) = g_t, the gradient passed to this step, and
+/// ∇_α u_{t−1} = ∂u_{t−1}/∂α, the derivative of the previous update u_{t−1} = θ_{t−1} − θ_{t−2}
+/// with respect to the rate — for SGD −g_{t−1} (so the rule is α(1 + β·cos(g_t, g_{t−1}))),
+/// for Adam −m̂_{t−1}/(√v̂_{t−1} + ε), for any optimizer whose step is linear in α the previous
+/// step divided by α. The cosine ignores a positive factor, so the buffer keeps the realised
+/// step itself, p_{t−1} = θ_{t−2} − θ_{t−1} = −u_{t−1} (no division by α; it carries the
+/// rounding of θ, ~1 ulp of θ), and the rule is evaluated as α(1 + β·g_t·p/(‖g_t‖‖p‖)). With
+/// a wrapped schedule or decoupled weight decay p is the whole step, as for the additive
+/// wrapper. A zero norm (the first step, a zero gradient, a rate of 0) or a non-finite cosine
+/// leaves α unchanged (a non-finite one is counted in `nonFiniteHypergradients`). The
+/// gradient's scale cancels, so multiplying the loss by c leaves the rate's relative trajectory
+/// α_t/α₀ unchanged (to rounding, for fixed gradients). This rule has no reference implementation
+/// to match; the additive rule stays the exact port and is the default of this type.
+///
 /// Keys (library torch, name "hypergradient"): `optimizer` (nested torch spec), `hypergrad_lr`
-/// (β_h, 1e-6), `lr_min`, `lr_max` (see `LearningRateBounds`).
+/// (β_h, 1e-6), `lr_min`, `lr_max` (see `LearningRateBounds`), `kind` ("additive", the
+/// default, or "multiplicative").
 public struct Hypergradient<Scalar: TunedScalar>: Optimizer {
     public let name = "hypergradient"
     public private(set) var inner: any Optimizer<Scalar>
     public let hypergradLR: Double
     public let bounds: LearningRateBounds
+    public let rule: HypergradientRule
     /// The current learning rate (the one the last step used, and the base of the next update).
     public var learningRate: Double
     public private(set) var stepCount = 0
@@ -27,28 +48,40 @@ public struct Hypergradient<Scalar: TunedScalar>: Optimizer {
     public private(set) var lastHypergradient = 0.0
     /// Steps whose hypergradient was NaN or infinite and counted as 0.
     public private(set) var nonFiniteHypergradients = 0
-    /// d_{t−1} per parameter.
+    /// d_{t−1} per parameter (additive), p_{t−1} = θ_{t−2} − θ_{t−1} (multiplicative).
     var direction: [[Scalar]]
 
-    public init(inner: any Optimizer<Scalar>, hypergradLR: Double, bounds: LearningRateBounds, shapes: [[Int]]) {
+    public init(
+        inner: any Optimizer<Scalar>, hypergradLR: Double, bounds: LearningRateBounds, shapes: [[Int]],
+        rule: HypergradientRule = .additive
+    ) {
         self.inner = inner
         self.hypergradLR = hypergradLR
         self.bounds = bounds
+        self.rule = rule
         learningRate = bounds.clamp(inner.learningRate)
         direction = shapes.map { [Scalar](repeating: 0, count: $0.reduce(1, *)) }
     }
 
     public init(_ hp: Hyperparameters, shapes: [[Int]]) throws {
-        try hp.checkNoUnknownKeys(["optimizer", "hypergrad_lr", "lr_min", "lr_max"])
+        try hp.checkNoUnknownKeys(["optimizer", "hypergrad_lr", "lr_min", "lr_max", "kind"])
         let inner: any Optimizer<Scalar> = try OptimizerRegistry.make(OptimizerSpec.nested(hp, "optimizer", library: .torch), shapes: shapes)
         let beta = try hp.double("hypergrad_lr", default: 1e-6)
         try hp.require(beta >= 0 && beta.isFinite, "hypergrad_lr", "must be a finite number ≥ 0, got \(beta)")
-        self.init(inner: inner, hypergradLR: beta, bounds: try LearningRateBounds(hp, initial: inner.learningRate), shapes: shapes)
+        let kind = try hp.string("kind", default: HypergradientRule.additive.rawValue) ?? HypergradientRule.additive.rawValue
+        try hp.require(HypergradientRule(rawValue: kind) != nil, "kind", "must be \"additive\" or \"multiplicative\", got \"\(kind)\"")
+        let rule = HypergradientRule(rawValue: kind)!
+        self.init(
+            inner: inner, hypergradLR: beta, bounds: try LearningRateBounds(hp, initial: inner.learningRate), shapes: shapes, rule: rule)
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public mutating func step(_ params: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
+        if rule == .multiplicative {
+            multiplicativeStep(&params, gradients: gradients)
+            return
+        }
         stepCount += 1
         var h = 0.0
         for i in params.indices {
@@ -78,6 +111,60 @@ public struct Hypergradient<Scalar: TunedScalar>: Optimizer {
         }
     }
 
+    /// The multiplicative rule (see the type's documentation): g·p, ‖g‖², ‖p‖² in one pass
+    /// (Double accumulation, as the additive h), then α ← clamp(α·(1 + β·cos)), the wrapped
+    /// step with α, and p ← θ_{t−1} − θ_t in place. No allocation.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    mutating func multiplicativeStep(_ params: inout [Tensor<Scalar>], gradients: [Tensor<Scalar>]) {
+        stepCount += 1
+        var gp = 0.0, gg = 0.0, pp = 0.0
+        for i in params.indices {
+            gradients[i].values.withUnsafeBufferPointer { g in
+                direction[i].withUnsafeBufferPointer { p in
+                    for j in 0..<p.count {
+                        let a = Double(g[j]), b = Double(p[j])
+                        gp += a * b
+                        gg += a * a
+                        pp += b * b
+                    }
+                }
+            }
+        }
+        let norms = gg.squareRoot() * pp.squareRoot()
+        if norms > 0 {
+            let cosine = gp / norms
+            if cosine.isFinite {
+                learningRate = bounds.clamp(learningRate * (1 + hypergradLR * cosine))
+                lastHypergradient = cosine
+            } else {
+                nonFiniteHypergradients += 1
+                lastHypergradient = 0
+            }
+        } else if norms.isNaN || norms.isInfinite {
+            nonFiniteHypergradients += 1
+            lastHypergradient = 0
+        } else {
+            lastHypergradient = 0
+        }
+        for i in params.indices {
+            params[i].values.withUnsafeBufferPointer { p in
+                direction[i].withUnsafeMutableBufferPointer { d in
+                    for j in 0..<d.count { d[j] = p[j] }
+                }
+            }
+        }
+        inner.learningRate = learningRate
+        inner.step(&params, gradients: gradients)
+        for i in params.indices {
+            params[i].values.withUnsafeBufferPointer { p in
+                direction[i].withUnsafeMutableBufferPointer { d in
+                    for j in 0..<d.count { d[j] = d[j] - p[j] }
+                }
+            }
+        }
+    }
+
     public var gradientCallsPerUpdate: Int { inner.gradientCallsPerUpdate }
     public var hasEvaluationParameters: Bool { inner.hasEvaluationParameters }
     public mutating func enterEvalMode(_ params: inout [Tensor<Scalar>]) { inner.enterEvalMode(&params) }
@@ -91,11 +178,17 @@ public struct Hypergradient<Scalar: TunedScalar>: Optimizer {
         s["lr"] = .double(learningRate)
         s["hypergradient"] = .double(lastHypergradient)
         s["non_finite_hypergradients"] = .int(nonFiniteHypergradients)
+        // Only the multiplicative rule records itself, so an additive state is what it always was.
+        if rule == .multiplicative { s["rule"] = .string(rule.rawValue) }
         for (i, d) in direction.enumerated() { s.set("direction.\(i)", array: d) }
         return s
     }
 
     public mutating func restoreState(_ state: StateDict) throws {
+        let saved = state["rule"] == nil ? HypergradientRule.additive.rawValue : try state.string("rule")
+        guard saved == rule.rawValue else {
+            throw OptimizerError("hypergradient: the state was saved by the \(saved) rule, this optimizer uses the \(rule.rawValue) rule")
+        }
         try inner.restoreState(state.extract(prefix: "inner."))
         stepCount = try state.int("step")
         learningRate = try state.double("lr")
@@ -103,6 +196,14 @@ public struct Hypergradient<Scalar: TunedScalar>: Optimizer {
         nonFiniteHypergradients = try state.int("non_finite_hypergradients")
         for i in direction.indices { direction[i] = try state.array("direction.\(i)", count: direction[i].count) }
     }
+}
+
+/// How hypergradient descent turns the hypergradient into a new learning rate.
+public enum HypergradientRule: String, Sendable, Equatable, CaseIterable {
+    /// α ← α + β·g_t·d_{t−1} (the reference ports; β has the units of 1/(gradient·direction)).
+    case additive
+    /// α ← α·(1 + β·cos(g_t, d_{t−1})) (Baydin et al. 2018 §2.3; β is unit-free).
+    case multiplicative
 }
 
 /// The range hypergradient descent keeps the learning rate in.

@@ -8,11 +8,11 @@ import TunedWorkloads
 ///
 /// `lease.strategy` (all keys optional; other keys are ignored):
 ///
-///     {"hypergradient": {"beta": 1e-4, "lr_min": 1e-6, "lr_max": 0.1},
+///     {"hypergradient": {"kind": "multiplicative", "beta": 0.02, "lr_min": 1e-6, "lr_max": 0.1},
 ///      "eval_every": 100, "noise_scale_every": 500, "noise_batches": [8, 128], "seed": 7}
 ///
-/// - `hypergradient` becomes the trial config's `hypergradient_beta`, `hypergradient_lr_min`,
-///   `hypergradient_lr_max`; a key the config already has wins (the config is the searched point).
+/// - `hypergradient` becomes the trial config's `hypergradient_kind`, `hypergradient_beta`,
+///   `hypergradient_lr_min`, `hypergradient_lr_max`; a key the config already has wins (the config is the searched point).
 /// - `seed`: the trial's seed (initialisation, minibatch order; `TUNED_SEED` of a command) is
 ///   the config's own `seed` key when it has one (a PBT member's, removed from the config;
 ///   an exploit copies it with the donor's checkpoint, whose identity includes the seed), else
@@ -103,6 +103,10 @@ public struct LeaseSettings: Sendable, Equatable {
                 guard let v = o[key], !v.isNull, config[target] == nil else { continue }
                 guard let d = v.doubleValue else { throw WorkerError("strategy: 'hypergradient.\(key)' must be a number") }
                 config[target] = .number(d)
+            }
+            if let v = o["kind"], !v.isNull, config["hypergradient_kind"] == nil {
+                guard let name = v.stringValue else { throw WorkerError("strategy: 'hypergradient.kind' must be a string") }
+                config["hypergradient_kind"] = .string(name)
             }
         }
         if let keys = strategy["config_float_keys"], !keys.isNull {

@@ -9,7 +9,9 @@ import TunedOptim
 /// `OptimizerSpec.fromTrial` (keys another optimizer uses are dropped, so one search space
 /// spans several optimizers). `batch_size` overrides the workload's minibatch size.
 /// `hypergradient_beta` (β_h > 0) turns on hypergradient descent of the learning rate,
-/// kept in [`hypergradient_lr_min`, `hypergradient_lr_max`] (default [1e-6·lr, 10·lr]).
+/// kept in [`hypergradient_lr_min`, `hypergradient_lr_max`] (default [1e-6·lr, 10·lr]);
+/// `hypergradient_kind` is its rule, "additive" (the default here: the reference ports'
+/// α + β·h) or "multiplicative" (α·(1 + β·cos), `HypergradientRule`).
 /// `schedule` multiplies the learning rate per step (`Schedule`). Any other key is an
 /// error naming it.
 public struct TrialConfig: Sendable, Equatable {
@@ -17,10 +19,11 @@ public struct TrialConfig: Sendable, Equatable {
     public var batchSize: Int?
     public var hypergradientBeta: Double?
     public var hypergradientBounds: (min: Double?, max: Double?)
+    public var hypergradientKind: HypergradientRule = .additive
     public var schedule: Schedule?
 
     public static let keys: Set<String> = OptimizerSpec.trialKeys.union([
-        "batch_size", "hypergradient_beta", "hypergradient_lr_min", "hypergradient_lr_max", "schedule",
+        "batch_size", "hypergradient_beta", "hypergradient_kind", "hypergradient_lr_min", "hypergradient_lr_max", "schedule",
     ])
 
     public init(json: [String: JSONValue], context: String = "config") throws {
@@ -40,6 +43,12 @@ public struct TrialConfig: Sendable, Equatable {
             guard beta >= 0 else { throw WorkloadError("\(context): 'hypergradient_beta' must be ≥ 0, got \(beta)") }
             hypergradientBeta = beta > 0 ? beta : nil
         }
+        if let k = json["hypergradient_kind"], !k.isNull {
+            guard let name = k.stringValue, let rule = HypergradientRule(rawValue: name) else {
+                throw WorkloadError("\(context): 'hypergradient_kind' must be \"additive\" or \"multiplicative\", got \(k)")
+            }
+            hypergradientKind = rule
+        }
         hypergradientBounds = (
             json["hypergradient_lr_min"] == nil ? nil : try c.double("hypergradient_lr_min", default: 0),
             json["hypergradient_lr_max"] == nil ? nil : try c.double("hypergradient_lr_max", default: 0)
@@ -54,7 +63,8 @@ public struct TrialConfig: Sendable, Equatable {
     public static func == (a: TrialConfig, b: TrialConfig) -> Bool {
         a.optimizer == b.optimizer && a.batchSize == b.batchSize && a.hypergradientBeta == b.hypergradientBeta
             && a.hypergradientBounds.min == b.hypergradientBounds.min
-            && a.hypergradientBounds.max == b.hypergradientBounds.max && a.schedule == b.schedule
+            && a.hypergradientBounds.max == b.hypergradientBounds.max && a.hypergradientKind == b.hypergradientKind
+            && a.schedule == b.schedule
     }
 
     /// The optimizer stack for `shapes`: the base optimizer (Muon's non-matrix parameters
@@ -79,7 +89,7 @@ public struct TrialConfig: Sendable, Equatable {
                 guard bounds.min >= 0, bounds.max >= bounds.min else {
                     throw WorkloadError("config: hypergradient lr range [\(bounds.min), \(bounds.max)] is empty; use 0 ≤ hypergradient_lr_min ≤ hypergradient_lr_max")
                 }
-                opt = Hypergradient(inner: opt, hypergradLR: beta, bounds: bounds, shapes: shapes)
+                opt = Hypergradient(inner: opt, hypergradLR: beta, bounds: bounds, shapes: shapes, rule: hypergradientKind)
             }
         } catch let e as OptimizerError {
             throw WorkloadError(e.message)

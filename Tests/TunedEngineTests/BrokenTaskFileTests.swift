@@ -33,7 +33,7 @@ struct BrokenCase: Sendable, CustomStringConvertible {
             "$DIR/06_unknown_table.toml:6: [serch]: unknown table; did you mean [search]? (tables: workload, search, strategy, budget, objective, features)",
         ]),
         BrokenCase(file: "07_unknown_key.toml", expected: [
-            "$DIR/07_unknown_key.toml:8: [search] weight_decy: unknown key; did you mean 'weight_decay'? (known: alpha, amsgrad, batch_size, beta1, beta2, centered, dampening, eps, hypergradient_beta, hypergradient_lr_max, hypergradient_lr_min, lr, momentum, nesterov, ns_steps, optimizer, r, schedule, warmup_steps, weight_decay, weight_lr_power)",
+            "$DIR/07_unknown_key.toml:8: [search] weight_decy: unknown key; did you mean 'weight_decay'? (known: alpha, amsgrad, batch_size, beta1, beta2, centered, dampening, eps, hypergradient_beta, hypergradient_kind, hypergradient_lr_max, hypergradient_lr_min, lr, momentum, nesterov, ns_steps, optimizer, r, schedule, warmup_steps, weight_decay, weight_lr_power)",
         ]),
         BrokenCase(file: "08_wrong_type.json", expected: [
             "$DIR/08_wrong_type.json:9: budget.steps: must be an integer, got a string \"100\"",

@@ -70,6 +70,12 @@ import TunedWorkloads
         #expect(settings.config["hypergradient_lr_min"] == .number(1e-5))
         #expect(settings.config["hypergradient_lr_max"] == .number(1))  // the config's own value wins
         #expect(settings.seed == 42 && settings.evalEvery == 10 && settings.noiseScaleEvery == 2)
+        #expect(settings.config["hypergradient_kind"] == nil)
+
+        let multiplicative = try LeaseSettings(lease: lease(
+            workload: Self.digits, config: Self.adam, end: 1, checkpointDir: "x",
+            strategy: .object(["hypergradient": .object(["kind": .string("multiplicative"), "beta": .double(0.02)])]), task: 42))
+        #expect(multiplicative.config["hypergradient_kind"] == .string("multiplicative"))
     }
 
     @Test func aBadConfigFailsNamingTheKey() {
