@@ -141,11 +141,14 @@ import Glibc
     @Test func theDaemonWarnsAtStartAboutAWorkdirOutsideTheWritableRoots() throws {
         let dir = Ops.scratch("wdwarn")
         defer { try? FileManager.default.removeItem(at: dir) }
-        // The programs' folders must lie outside /tmp (a writable root of the service): beside
-        // the build products.
-        let programs = Ops.productsDirectory.appendingPathComponent("tuned-ops-programs-\(UUID().uuidString.prefix(8))")
+        // The programs' folders must lie outside /tmp and /dev/shm (writable roots of the
+        // service): beside the build products, or — for a checkout under /tmp — in /var/tmp or home.
+        let bases = [Ops.productsDirectory.path, "/var/tmp", FileManager.default.homeDirectoryForCurrentUser.path]
+        let base = try #require(
+            bases.first { !WritablePaths.covers(["/tmp", "/dev/shm"], $0) && FileManager.default.isWritableFile(atPath: $0) },
+            "no writable folder outside /tmp and /dev/shm among \(bases)")
+        let programs = URL(fileURLWithPath: base).appendingPathComponent("tuned-ops-programs-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: programs) }
-        try #require(!WritablePaths.covers(["/tmp", "/dev/shm"], programs.path), "the build folder \(programs.path) is under /tmp")
         for sub in ["rw/prog", "ro/prog"] {
             try FileManager.default.createDirectory(at: programs.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
