@@ -49,7 +49,9 @@ extension Tunectl {
             let curves = try session.call(
                 RPCMethods.TaskCurves.self, TaskCurvesParams(taskID: target.task, maxPoints: maxPoints))
             let lineage = try session.call(RPCMethods.TaskLineage.self, TaskIDParams(taskID: target.task))
-            try OutputFile.write(TaskPlot.svg(curves: curves, lineage: lineage, hyperparameter: hyperparameter), to: out)
+            let strategy = try session.call(RPCMethods.TaskGet.self, TaskIDParams(taskID: target.task)).strategy
+            try OutputFile.write(
+                TaskPlot.svg(curves: curves, lineage: lineage, hyperparameter: hyperparameter, strategy: strategy), to: out)
             let members = curves.trials.count
             let exploits = lineage.edges.count
             if global.json {

@@ -158,6 +158,30 @@ import TunedRPC
         #expect(!svg.contains("NaN") && !svg.contains("inf"))
     }
 
+    /// An ASHA task has no lineage: the lower chart shows each trial at each rung, promoted
+    /// or pruned, and the trials that trained to the end (was: an empty lineage panel).
+    @Test func anASHATaskShowsItsRungsAndPrunedTrials() {
+        func trial(_ id: Int64, _ steps: [Int64], _ status: TrialStatus) -> TrialCurves {
+            TrialCurves(
+                trialID: id, member: Int(id) - 1, status: status, config: ["optimizer": "sgd", "lr": 0.1],
+                series: [MetricSeries(name: "val_loss", steps: steps, values: steps.map { 1 / Double($0 + Int64(id)) })])
+        }
+        let curves = TaskCurves(
+            taskID: 9, name: "asha", objective: Objective(metric: "val_loss", mode: .min),
+            best: BestMetric(value: 0.01, trialID: 4, step: 90),
+            trials: [
+                trial(1, [10], .stopped), trial(2, [10], .stopped), trial(3, [10, 20, 30], .stopped),
+                trial(4, [10, 20, 30, 60, 90], .completed),
+            ])
+        let svg = TaskPlot.svg(curves: curves, lineage: TaskLineage(taskID: 9, edges: []), strategy: "asha")
+        #expect(svg.contains("ASHA: val_loss at each rung (2 rungs), 3 of 4 trials pruned"), "\(svg)")
+        #expect(svg.contains("pruned at the rung (3)"))
+        #expect(svg.contains("promoted past the rung (3)"))  // trial 3 past 10; trial 4 past 10 and 30
+        #expect(svg.contains("trained to the end (1)"))
+        #expect(svg.contains("trial 3 at step 30"))
+        #expect(!svg.contains("Winning lineage"))
+    }
+
     @Test func writingIntoAMissingFolderNamesIt() {
         #expect(throws: TunectlError.self) { try OutputFile.write("x", to: "/nonexistent-folder-\(UUID())/a.svg") }
         do {

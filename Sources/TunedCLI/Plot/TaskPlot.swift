@@ -6,7 +6,8 @@ import TunedRPC
 /// 1. The objective (e.g. `val_loss`) of every member over steps, the best value so far in
 ///    bold, exploits marked where the recipient restarted.
 /// 2. The winning lineage's hyperparameter schedule (`lr` by default): the best member's
-///    ancestry traced back through its exploits, each exploit marked with its donor.
+///    ancestry traced back through its exploits, each exploit marked with its donor — or, for
+///    an ASHA task (no lineage), every trial's objective at each rung, promoted or pruned.
 public enum TaskPlot {
     /// Ten distinguishable colours (the "category10" palette), then grey for the rest.
     static let palette = [
@@ -18,7 +19,7 @@ public enum TaskPlot {
     public static let width = 1000.0
     public static let chartHeight = 380.0
 
-    public static func svg(curves: TaskCurves, lineage: TaskLineage, hyperparameter: String = "lr") -> String {
+    public static func svg(curves: TaskCurves, lineage: TaskLineage, hyperparameter: String = "lr", strategy: String? = nil) -> String {
         var doc = SVGDocument(width: width, height: chartHeight * 2 + 40)
         doc.comment("tuned task \(curves.taskID) (\(curves.name)): made by tunectl plot")
         let metric = curves.objective.metric
@@ -59,7 +60,11 @@ public enum TaskPlot {
         members.markerLabel = "exploit (copy of a donor)"
         members.draw(into: &doc, x: 0, y: 0, width: width, height: chartHeight, id: "members")
 
-        // Chart 2: the winning lineage's schedule.
+        // Chart 2: ASHA's rungs, or the winning lineage's schedule.
+        if strategy == "asha" {
+            ASHARungsPlot.chart(curves, end: end).draw(into: &doc, x: 0, y: chartHeight, width: width, height: chartHeight, id: "rungs")
+            return doc.render()
+        }
         let trace = winner.map { LineageTrace.trace($0, edges: lineage.edges, configs: configs) }
         let points = trace?.values(of: hyperparameter, curves: byTrial, end: end) ?? []
         let title: String
