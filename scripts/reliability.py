@@ -525,7 +525,7 @@ def check_runas(args, base):
                 "open(os.path.join(os.environ['TUNED_CHECKPOINT_DIR'], 'state'), 'w').write('x')\n")
     task = os.path.join(root, "task.toml")
     with open(task, "w") as f:
-        f.write(f'name = "run-as"\n[workload]\nkind = "command"\ncommand = ["/usr/bin/python3", "{script}"]\n'
+        f.write(f'name = "run-as"\n[workload]\nkind = "command"\ncommand = ["python3", "{script}"]\n'
                 '[search]\noptimizer = "sgd"\nlr = 0.1\n[strategy]\nkind = "random"\ntrials = 1\n[budget]\nsteps = 10\n'
                 '[objective]\nmetric = "val_loss"\nmode = "min"\n')
     for p in (script, task):

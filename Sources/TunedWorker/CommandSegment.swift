@@ -34,8 +34,13 @@ struct CommandSegment {
         env["TUNED_TRIAL"] = String(lease.trialID)
         env["TUNED_SEGMENT"] = String(lease.segmentID)
         env["TUNED_SEED"] = String(seed)
-        if let who = lease.runAs, let user = RunAsUser.account(who.uid) {
-            (env["HOME"], env["USER"], env["LOGNAME"]) = (user.home, user.name, user.name)
+        if let who = lease.runAs {
+            if let user = RunAsUser.account(who.uid) {
+                (env["HOME"], env["USER"], env["LOGNAME"]) = (user.home, user.name, user.name)
+            }
+            // Not the worker's (root's) PATH, whose entries — pyenv shims under /root, say — the
+            // user cannot run; the task's own `env.PATH` wins.
+            if workload.env["PATH"] == nil { env["PATH"] = RunAsUser.defaultPath }
         }
         return env
     }

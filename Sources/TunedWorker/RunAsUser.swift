@@ -11,6 +11,9 @@ import TunedRPC
 /// limits), so nothing of the user's runs as root. The segment's checkpoint directory is
 /// handed to the user; the folders above it are made traversable (not listable) for them.
 public enum RunAsUser {
+    /// The PATH a program run as another user gets (systemd's default), unless its task sets one.
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
     static let setprivPath: String? = ["/usr/bin/setpriv", "/bin/setpriv", "/usr/local/bin/setpriv"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 

@@ -180,7 +180,7 @@ extension DaemonEndToEndTests {
             name = "run-as"
             [workload]
             kind = "command"
-            command = ["/usr/bin/python3", "\(script.path)"]
+            command = ["python3", "\(script.path)"]   # found on the system PATH, not root's (pyenv shims under /root)
             [search]
             optimizer = "sgd"
             lr = 0.1
