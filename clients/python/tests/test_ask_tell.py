@@ -130,6 +130,45 @@ class AskTellTests(unittest.TestCase):
                 steps = trial["series"][0]["steps"]
                 self.assertEqual(steps, list(range(1, 21)), "every step's metric, each once")
 
+    def test_two_loops_share_an_async_pbt_and_an_asha_task(self) -> None:
+        """Two concurrent loops (threads, each with its own connection and client_id) drive an
+        async PBT task, then an ASHA task, to completion; both get work."""
+        import threading
+        assert DAEMON is not None
+        tasks = [pbt_task("external", population=4, steps=40, interval=10)]
+        tasks[0]["strategy"]["synchronous"] = False
+        asha = pbt_task("external", steps=90)
+        asha["strategy"] = {"kind": "asha", "trials": 6, "reduction_factor": 3}
+        tasks.append(asha)
+        for task in tasks:
+            with DAEMON.client() as c:
+                task_id = c.submit(task)
+            counts: Dict[str, int] = {}
+            errors: List[BaseException] = []
+
+            def loop(name: str) -> None:
+                try:
+                    with DAEMON.client() as c:  # type: ignore[union-attr]
+                        study = c.study(task_id, client_id=name)
+                        while (t := study.ask(timeout=60)) is not None:
+                            counts[name] = counts.get(name, 0) + 1
+                            run_segment(study, t)
+                except BaseException as e:  # noqa: BLE001 — reported by the main thread
+                    errors.append(e)
+
+            threads = [threading.Thread(target=loop, args=(n,)) for n in ("a", "b")]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join(80)
+            self.assertEqual(errors, [])
+            with DAEMON.client() as c:
+                r = c.results(task_id)
+                self.assertEqual(c.status(task_id).status, "completed", task["strategy"])
+            self.assertTrue(all(t.status in ("completed", "stopped") for t in r.trials), [t.status for t in r.trials])
+            self.assertGreater(counts.get("a", 0), 0, f"{task['strategy']['kind']}: {counts}")
+            self.assertGreater(counts.get("b", 0), 0, f"{task['strategy']['kind']}: {counts}")
+
     def test_a_nan_loss_diverges_and_mistakes_are_clear(self) -> None:
         assert DAEMON is not None
         task = pbt_task("external", population=1, steps=10)
