@@ -21,33 +21,10 @@ version it speaks (``PROTOCOL_VERSION``); see clients/python/README.md.
 
 from ._version import PROTOCOL_VERSION, __version__
 from .client import DEFAULT_SOCKET, Client, resolve_socket
-from .errors import (
-    Cancelled,
-    DaemonError,
-    InternalError,
-    InvalidParams,
-    InvalidRequest,
-    LeaseExpired,
-    MethodNotFound,
-    ParseError,
-    Problem,
-    ProtocolVersionError,
-    RequestTooLarge,
-    ShuttingDown,
-    StoreUnavailable,
-    SubmitWarning,
-    TaskNotFound,
-    TooManyConnections,
-    TrialDiverged,
-    TrialSetupError,
-    TunedConnectionError,
-    TunedError,
-    Unauthorized,
-    ValidationFailed,
-    WaitTimeout,
-)
+from . import errors as _errors
+from .errors import *  # noqa: F401,F403 — every exception; their names are errors.__all__
 from .metrics import format_line, is_metric_name
-from .study import AskedTrial, Study, StudyFinished
+from .study import AskedTrial, Study
 from .trial import Trial, rng_state, trial
 from .types import (
     Best,
@@ -68,7 +45,6 @@ from .types import (
 __all__ = [
     "AskedTrial",
     "Study",
-    "StudyFinished",
     "PROTOCOL_VERSION",
     "__version__",
     "trial",
@@ -92,27 +68,4 @@ __all__ = [
     "TaskSummary",
     "TrialRow",
     "Workers",
-    "TunedError",
-    "DaemonError",
-    "ParseError",
-    "InvalidRequest",
-    "MethodNotFound",
-    "InvalidParams",
-    "InternalError",
-    "TaskNotFound",
-    "ValidationFailed",
-    "Problem",
-    "Unauthorized",
-    "TooManyConnections",
-    "RequestTooLarge",
-    "StoreUnavailable",
-    "Cancelled",
-    "LeaseExpired",
-    "ShuttingDown",
-    "TunedConnectionError",
-    "ProtocolVersionError",
-    "TrialSetupError",
-    "TrialDiverged",
-    "WaitTimeout",
-    "SubmitWarning",
-]
+] + _errors.__all__

@@ -40,6 +40,7 @@ __all__ = [
     "TrialDiverged",
     "WaitTimeout",
     "SubmitWarning",
+    "StudyFinished",
 ]
 
 
@@ -267,3 +268,7 @@ class WaitTimeout(TunedError, TimeoutError):
 class SubmitWarning(UserWarning):
     """A line of ``task.submit``'s ``warnings``: accepted, but worth a look (e.g. an own key
     ``weight_decy`` that looks like tuned's ``weight_decay``)."""
+
+
+class StudyFinished(TunedError):
+    """The study's task has ended: there is nothing left to ask, report or tell."""

@@ -24,7 +24,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
-from .errors import LeaseExpired, TrialDiverged, TunedError
+from .errors import LeaseExpired, StudyFinished, TrialDiverged
 from .metrics import first_nonfinite_loss, format_line
 from .trial import Trial
 
@@ -32,11 +32,7 @@ if TYPE_CHECKING:
     from .client import Client
     from .types import Results, Task
 
-__all__ = ["Study", "AskedTrial", "StudyFinished"]
-
-
-class StudyFinished(TunedError):
-    """The study's task has ended: there is nothing left to ask, report or tell."""
+__all__ = ["Study", "AskedTrial"]
 
 
 class AskedTrial(Trial):
