@@ -32,10 +32,13 @@ public struct CheckpointDigest: Sendable, Equatable {
         var total: Int64 = 0
         for rel in files {
             let url = root.appendingPathComponent(rel)
-            guard let handle = FileHandle(forReadingAtPath: url.path) else {
-                throw WorkerError("cannot read checkpoint file \(url.path)")
+            // O_NOFOLLOW: a file swapped for a symbolic link after it was listed (the folder may
+            // be its program's, the reader root) is refused, not followed out of the checkpoint.
+            let fd = open(url.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw WorkerError("cannot read checkpoint file \(url.path): \(String(cString: strerror(errno)))")
             }
-            defer { try? handle.close() }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             var st = stat()
             guard fstat(handle.fileDescriptor, &st) == 0 else { throw WorkerError("cannot stat checkpoint file \(url.path)") }
             let expected = UInt64(st.st_size)
